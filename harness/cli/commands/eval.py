@@ -1,0 +1,63 @@
+"""`punc eval`: one command from task to results.json, resumable by running it again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from harness.cli.app import app
+
+
+@app.command("eval")
+def eval_command(
+    task: str = typer.Argument(None, help="Task YAML path or name in tasks/ (default: the embedded world)."),
+    generator: str = typer.Option(
+        None,
+        "--generator",
+        "-g",
+        help="Diffusers hub id or folder, pre-made images (folder or JSONL), or KIND:ARG.",
+    ),
+    judge: str = typer.Option(None, "--judge", "-j", help="Judge YAML path or name in judges/."),
+    out: Path = typer.Option(None, "--out", "-o", help="Run directory (default runs/TASK/MODEL)."),
+    limit: int = typer.Option(None, "--limit", min=1, help="Only the first N prompts of each shift."),
+    images_per_prompt: int = typer.Option(None, "--images-per-prompt", "-k", min=1, help="Override K."),
+    device: str = typer.Option(None, "--device", help="cpu, cuda, cuda:1, mps (default: best available)."),
+    batch_size: int = typer.Option(None, "--batch-size", min=1, help="Generation batch size."),
+    name: str = typer.Option(None, "--name", help="Model name shown in results and boards."),
+    rescore: bool = typer.Option(False, "--rescore", help="Recompute scores; keep images and captions."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+) -> None:
+    """Evaluate a text-to-image model: generate K images per prompt, caption them, score, aggregate."""
+    from harness.cli.summary import print_summary
+    from harness.config.judge import load_judge
+    from harness.config.task import load_task
+    from harness.errors import PuncError
+    from harness.locate import resolve_judge_path, resolve_task_path
+    from harness.run.evaluate import EvalOptions, evaluate
+
+    loaded = load_task(resolve_task_path(task)).with_overrides(images_per_prompt=images_per_prompt)
+    generator_spec = generator or (loaded.config.generator and loaded.resolve_path(loaded.config.generator))
+    if not generator_spec:
+        raise PuncError(f"{loaded.source}: the task names no generator; pass --generator")
+    judge_value = judge or (loaded.config.judge and loaded.resolve_path(loaded.config.judge))
+    if not judge_value:
+        raise PuncError(f"{loaded.source}: the task names no judge; pass --judge")
+    judge_config = load_judge(resolve_judge_path(judge_value))
+    model_label = name or Path(generator_spec.rstrip("/")).name.split(":")[-1]
+    out_dir = out or Path("runs") / loaded.config.name / model_label
+    results = evaluate(
+        EvalOptions(
+            task=loaded,
+            generator=generator_spec,
+            judge=judge_config,
+            out_dir=out_dir,
+            limit=limit,
+            device=device,
+            batch_size=batch_size,
+            rescore=rescore,
+            model_name=name,
+            progress=not quiet,
+        )
+    )
+    print_summary(results, out_dir)

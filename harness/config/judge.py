@@ -1,0 +1,111 @@
+"""Judge definitions (YAML): which captioning model, how it is asked, and how it decodes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from harness._version import __version__
+from harness.config._yaml import load_yaml_model
+from harness.fingerprint import local_model_identity, sha256_json
+from harness.safe_ids import check_safe_id
+
+
+class DecodingConfig(BaseModel):
+    """Greedy by default (temperature 0); sampling needs temperature > 0 and gives distinct samples."""
+
+    model_config = ConfigDict(extra="forbid")
+    temperature: float = Field(default=0.0, ge=0.0, le=5.0)
+    top_p: float = Field(default=1.0, gt=0.0, le=1.0)
+    top_k: int | None = Field(default=None, ge=1)
+    num_beams: int = Field(default=1, ge=1, le=16)
+    repetition_penalty: float | None = Field(default=None, gt=0.0)
+    seed: int = 0
+
+    @property
+    def sampling(self) -> bool:
+        return self.temperature > 0
+
+
+class JudgeConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    backend: Literal["transformers", "vllm", "openai"]
+    model: str
+    revision: str | None = None
+    instruction: str = "Describe this image."
+    show_prompt: bool = False
+    prompt_template: str = "{instruction}\nThe image was generated from this prompt: {prompt}"
+    decoding: DecodingConfig = Field(default_factory=DecodingConfig)
+    max_new_tokens: int = Field(default=128, ge=1, le=8192)
+    batch_size: int = Field(default=8, ge=1, le=4096)
+    samples_per_image: int = Field(default=1, ge=1, le=64)
+    mode: Literal["auto", "captioner", "chat"] = "auto"
+    dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
+    device: str | None = None
+    # OpenAI-compatible servers
+    base_url: str | None = None
+    api_key_env: str | None = None
+    concurrency: int = Field(default=4, ge=1, le=256)
+    timeout_s: float = Field(default=60.0, gt=0)
+    max_retries: int = Field(default=3, ge=0, le=20)
+    # vLLM engine arguments passed to vllm.LLM(...)
+    engine_kwargs: dict[str, Any] = Field(default_factory=dict)
+    source: str | None = Field(default=None, exclude=True)
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_safe(cls, value: str) -> str:
+        return check_safe_id(value)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> JudgeConfig:
+        if self.backend == "openai" and not self.base_url:
+            raise ValueError("base_url: the server's URL (e.g. http://127.0.0.1:8000/v1) for backend openai")
+        if self.samples_per_image > 1 and not self.decoding.sampling:
+            raise ValueError(
+                "decoding.temperature: a value > 0 when samples_per_image > 1 (greedy samples are identical)"
+            )
+        if self.show_prompt and "{prompt}" not in self.prompt_template:
+            raise ValueError("prompt_template: a template containing {prompt} when show_prompt is true")
+        return self
+
+    def render_instruction(self, prompt_text: str) -> str:
+        if not self.show_prompt:
+            return self.instruction
+        return self.prompt_template.replace("{instruction}", self.instruction).replace(
+            "{prompt}", prompt_text
+        )
+
+    def fingerprint_fields(self) -> dict[str, Any]:
+        """What changes captions: backend, model and its revision, instruction, decoding, harness version."""
+        revision = self.revision or local_model_identity(self.model)
+        return {
+            "backend": self.backend,
+            "model": self.model
+            if revision is None or not Path(self.model).exists()
+            else Path(self.model).name,
+            "revision": revision,
+            "instruction": self.instruction,
+            "show_prompt": self.show_prompt,
+            "prompt_template": self.prompt_template if self.show_prompt else None,
+            "decoding": self.decoding.model_dump(),
+            "max_new_tokens": self.max_new_tokens,
+            "harness_version": __version__,
+        }
+
+    @property
+    def fingerprint(self) -> str:
+        return sha256_json(self.fingerprint_fields())
+
+
+def load_judge(path: str | Path) -> JudgeConfig:
+    """Load a judge YAML; a relative local `model` path is resolved against the YAML's folder."""
+    path = Path(path)
+    config = load_yaml_model(JudgeConfig, path)
+    candidate = (path.resolve().parent / config.model).resolve()
+    if not Path(config.model).is_absolute() and candidate.exists():
+        config = config.model_copy(update={"model": str(candidate)})
+    return config.model_copy(update={"source": str(path)})

@@ -1,0 +1,171 @@
+"""Tasks: a prompt set paired with generation settings and the scorers to run (YAML, safe-loaded)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from harness.config._yaml import load_yaml_model
+from harness.config.prompts import PromptRecord, load_prompt_dataset, load_prompts
+from harness.errors import InputError
+from harness.fingerprint import sha256_json
+from harness.safe_ids import check_safe_id
+
+
+class DatasetSource(BaseModel):
+    """A prompt set stored as a `datasets` dataset; columns map dataset columns to id, text and labels."""
+
+    model_config = ConfigDict(extra="forbid")
+    dataset: str
+    split: str = "train"
+    revision: str | None = None
+    id_column: str | None = None
+    text_column: str = "text"
+    labels_column: str | None = None
+    label_columns: list[str] = Field(default_factory=list)
+
+
+class ScorerSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class TaskConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    version: str = "1"
+    description: str = ""
+    prompts: str | list[str] | DatasetSource
+    images_per_prompt: int = Field(default=4, ge=1, le=1024)
+    seed: int = Field(default=0, ge=0)
+    seeds: list[int] | None = None
+    width: int | None = Field(default=None, ge=8, le=8192)
+    height: int | None = Field(default=None, ge=8, le=8192)
+    steps: int | None = Field(default=None, ge=1, le=1000)
+    guidance: float | None = Field(default=None, ge=0)
+    negative_prompt: str | None = None
+    generator_kwargs: dict[str, Any] = Field(default_factory=dict)
+    scorers: list[ScorerSpec] = Field(
+        default_factory=lambda: [ScorerSpec(name="rougeL"), ScorerSpec(name="bertscore")]
+    )
+    primary_scorer: str | None = None
+    generator: str | None = None
+    judge: str | None = None
+    bootstrap_samples: int = Field(default=1000, ge=0, le=100_000)
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_safe(cls, value: str) -> str:
+        return check_safe_id(value)
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_as_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int | float) else value
+
+    @field_validator("scorers", mode="before")
+    @classmethod
+    def _scorer_shorthand(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"name": item} if isinstance(item, str) else item for item in value]
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TaskConfig:
+        if self.seeds is not None:
+            if len(self.seeds) < self.images_per_prompt:
+                raise ValueError(
+                    f"seeds: a list of at least images_per_prompt={self.images_per_prompt} seeds "
+                    f"(got {len(self.seeds)}), or omit it and set a base `seed`"
+                )
+            if len(set(self.seeds)) != len(self.seeds):
+                raise ValueError("seeds: distinct values, so that images differ")
+        names = [s.name for s in self.scorers]
+        if not names:
+            raise ValueError("scorers: at least one scorer")
+        if len(set(names)) != len(names):
+            raise ValueError("scorers: each scorer name at most once")
+        if self.primary_scorer is not None and self.primary_scorer not in names:
+            raise ValueError(f"primary_scorer: one of the task's scorers {names}")
+        return self
+
+    def seed_for(self, index: int) -> int:
+        """Seed of image `index` of every prompt: explicit list, or base seed + index."""
+        return self.seeds[index] if self.seeds is not None else self.seed + index
+
+    def resolved_primary_scorer(self, precision_recall_scorers: list[str]) -> str | None:
+        if self.primary_scorer:
+            return self.primary_scorer
+        return next((s.name for s in self.scorers if s.name in precision_recall_scorers), None)
+
+
+class LoadedTask(BaseModel):
+    """A task with its prompt set loaded and paths resolved against the task file."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    config: TaskConfig
+    source: str
+    base_dir: Path
+    prompts: list[PromptRecord]
+    prompt_files: list[str]
+
+    def resolve_path(self, value: str) -> str:
+        """A task-relative path when that exists, otherwise the value as given (a hub id)."""
+        candidate = (self.base_dir / value).resolve()
+        return str(candidate) if candidate.exists() else value
+
+    @property
+    def prompts_hash(self) -> str:
+        return sha256_json([p.model_dump(mode="json") for p in self.prompts])
+
+    def with_overrides(self, **changes: Any) -> LoadedTask:
+        clean = {k: v for k, v in changes.items() if v is not None}
+        if not clean:
+            return self
+        config = TaskConfig.model_validate({**self.config.model_dump(), **clean})
+        return self.model_copy(update={"config": config})
+
+    def limited(self, limit: int | None) -> LoadedTask:
+        """The first `limit` prompts of each shift, so a quick run still covers every shift."""
+        if not limit:
+            return self
+        kept: list[PromptRecord] = []
+        counts: dict[str, int] = {}
+        for record in self.prompts:
+            if counts.get(record.shift, 0) < limit:
+                kept.append(record)
+                counts[record.shift] = counts.get(record.shift, 0) + 1
+        return self.model_copy(update={"prompts": kept})
+
+    @property
+    def task_hash(self) -> str:
+        """Identity of what is measured: settings plus prompt content (not file locations)."""
+        settings = self.config.model_dump(mode="json", exclude={"generator", "judge", "description"})
+        settings["prompts"] = self.prompts_hash
+        return sha256_json(settings)
+
+
+def load_task(path: str | Path) -> LoadedTask:
+    path = Path(path)
+    config = load_yaml_model(TaskConfig, path)
+    base = path.resolve().parent
+    if isinstance(config.prompts, DatasetSource):
+        src = config.prompts
+        dataset = str((base / src.dataset).resolve()) if (base / src.dataset).exists() else src.dataset
+        columns = {"id": src.id_column or "", "text": src.text_column, "labels": src.labels_column or ""}
+        prompts = load_prompt_dataset(dataset, src.split, columns, src.label_columns, src.revision)
+        files = [f"{dataset}[{src.split}]"]
+    else:
+        names = [config.prompts] if isinstance(config.prompts, str) else config.prompts
+        if not names:
+            raise InputError(path, "key prompts", "prompts", "a prompt file path or a list of them")
+        paths = [(base / name).resolve() for name in names]
+        for name, resolved in zip(names, paths, strict=True):
+            if not resolved.is_file():
+                raise InputError(path, "key prompts", "prompts", "a path to an existing JSONL file", name)
+        prompts = load_prompts(paths)
+        files = [str(p) for p in paths]
+    return LoadedTask(config=config, source=str(path), base_dir=base, prompts=prompts, prompt_files=files)

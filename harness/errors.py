@@ -1,0 +1,51 @@
+"""User-facing errors: each one says where the problem is and what was expected, never a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class PuncError(Exception):
+    """An error the user can act on. The CLI prints its message and exits with code 2."""
+
+    exit_code = 2
+
+
+class InputError(PuncError):
+    """A problem in a user file: names the file, the line or key path, the field and the expectation."""
+
+    def __init__(
+        self,
+        file: str | Path | None,
+        where: str | int | None,
+        field: str | None,
+        expected: str,
+        got: object = None,
+    ) -> None:
+        self.file = str(file) if file is not None else None
+        self.where = where
+        self.field = field
+        self.expected = expected
+        self.got = got
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        place = self.file or "<input>"
+        if self.where not in (None, ""):
+            place += f":{self.where}" if isinstance(self.where, int) else f" at {self.where}"
+        text = f"{place}: "
+        if self.field:
+            text += f"field '{self.field}': "
+        text += f"expected {self.expected}"
+        if self.got is not None:
+            shown = repr(self.got)
+            text += f", got {shown[:80] + '...' if len(shown) > 80 else shown}"
+        return text
+
+
+class InputErrors(PuncError):
+    """Several input problems found in one pass, reported one per line."""
+
+    def __init__(self, errors: list[InputError]) -> None:
+        self.errors = errors
+        super().__init__("\n".join(e.render() for e in errors))

@@ -1,0 +1,51 @@
+"""Stable identities: canonical-JSON hashes and content identities of local model folders."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+_EDGE_BYTES = 1 << 16
+
+
+def canonical_json(value: Any) -> str:
+    """JSON with sorted keys and no whitespace, so equal content always hashes equally."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def sha256_json(value: Any) -> str:
+    return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()
+
+
+def sha256_file(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def local_model_identity(path: str | Path) -> str | None:
+    """A cheap content identity for a local model folder (or file), standing in for a hub revision.
+
+    Hashes every file's relative name, size and first and last 64 KiB, so retrained weights change
+    the identity without reading gigabytes. Returns None when the path is not local.
+    """
+    root = Path(path)
+    if not root.exists():
+        return None
+    files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+    digest = hashlib.sha256()
+    for file in files:
+        if any(part.startswith(".") for part in file.relative_to(root.parent).parts):
+            continue
+        size = file.stat().st_size
+        digest.update(f"{file.relative_to(root) if root.is_dir() else file.name}:{size}\n".encode())
+        with open(file, "rb") as handle:
+            digest.update(handle.read(_EDGE_BYTES))
+            if size > 2 * _EDGE_BYTES:
+                handle.seek(size - _EDGE_BYTES)
+                digest.update(handle.read(_EDGE_BYTES))
+    return "local-sha256:" + digest.hexdigest()[:16]

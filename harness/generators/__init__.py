@@ -1,0 +1,61 @@
+"""Generators: diffusers pipelines, pre-made images, and plug-ins from the `punc.generators` entry points."""
+
+from __future__ import annotations
+
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+from harness.errors import PuncError
+from harness.generators.base import GeneratedImage, Generator, ImageRequest
+
+ENTRY_POINT_GROUP = "punc.generators"
+
+__all__ = ["GeneratedImage", "Generator", "ImageRequest", "available_generators", "resolve_generator"]
+
+
+def available_generators() -> dict[str, str]:
+    """Registered generator kinds (name -> object path), built-ins first."""
+    found = {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    found.setdefault("diffusers", "harness.generators.diffusers_pipeline:DiffusersGenerator")
+    found.setdefault("premade", "harness.generators.premade:PremadeGenerator")
+    return found
+
+
+def _load_kind(kind: str) -> type[Generator]:
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name == kind:
+            cls = ep.load()
+            break
+    else:
+        if kind == "diffusers":
+            from harness.generators.diffusers_pipeline import DiffusersGenerator as cls
+        elif kind == "premade":
+            from harness.generators.premade import PremadeGenerator as cls
+        else:
+            known = ", ".join(sorted(available_generators()))
+            raise PuncError(f"generator kind '{kind}' is not registered (known: {known})")
+    if not (isinstance(cls, type) and issubclass(cls, Generator)):
+        raise PuncError(f"generator plug-in '{kind}' does not subclass harness.generators.Generator")
+    return cls
+
+
+def split_spec(spec: str) -> tuple[str, str]:
+    """`KIND:ARGUMENT`, or a bare path/hub id whose kind is guessed from what it is."""
+    kind, sep, rest = spec.partition(":")
+    if sep and kind in available_generators() and not Path(spec).exists():
+        return kind, rest
+    path = Path(spec)
+    if path.is_dir() and not (path / "model_index.json").exists():
+        return "premade", spec
+    if path.is_file() and path.suffix == ".jsonl":
+        return "premade", spec
+    return "diffusers", spec
+
+
+def resolve_generator(spec: str, **options: Any) -> Generator:
+    kind, argument = split_spec(spec)
+    cls = _load_kind(kind)
+    if kind == "premade":
+        options = {}
+    return cls(argument, **{k: v for k, v in options.items() if v is not None})

@@ -1,0 +1,102 @@
+"""Images made elsewhere: a folder `PROMPT_ID/K.png` or a JSONL of `{"prompt_id", "image_path"[, "index"]}`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from harness.errors import InputError, PuncError
+from harness.fingerprint import sha256_file
+from harness.generators.base import GeneratedImage, Generator, ImageRequest
+from harness.safe_ids import SAFE_ID_EXPECTED, is_safe_id
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
+
+
+class PremadeGenerator(Generator):
+    batch_size = 32
+
+    def __init__(self, spec: str, **_: Any) -> None:
+        self.source = Path(spec)
+        if not self.source.exists():
+            raise PuncError(f"{spec}: expected a folder of PROMPT_ID/K.png images or a JSONL manifest")
+        self.index = self._index_jsonl(self.source) if self.source.is_file() else None
+
+    @staticmethod
+    def _index_jsonl(path: Path) -> dict[tuple[str, int], Path]:
+        """Map (prompt_id, index) to an image file; `index` counts up per prompt when omitted."""
+        entries: dict[tuple[str, int], Path] = {}
+        counts: dict[str, int] = {}
+        for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if not raw.strip():
+                continue
+            try:
+                row = json.loads(raw)
+            except json.JSONDecodeError as exc:
+                raise InputError(path, number, None, f"one JSON object per line ({exc.msg})", raw) from None
+            if not isinstance(row, dict):
+                raise InputError(path, number, None, "a JSON object with prompt_id and image_path", row)
+            pid, image_path = row.get("prompt_id"), row.get("image_path")
+            if not is_safe_id(pid):
+                raise InputError(path, number, "prompt_id", SAFE_ID_EXPECTED, pid)
+            if not isinstance(image_path, str) or not image_path or "\x00" in image_path:
+                raise InputError(path, number, "image_path", "a path to an image file", image_path)
+            index = row.get("index", counts.get(pid, 0))
+            if not isinstance(index, int) or isinstance(index, bool) or index < 0:
+                raise InputError(path, number, "index", "a non-negative integer", index)
+            if (pid, index) in entries:
+                raise InputError(path, number, "index", "a (prompt_id, index) pair not already listed", index)
+            counts[pid] = index + 1
+            resolved = Path(image_path) if Path(image_path).is_absolute() else path.parent / image_path
+            entries[(pid, index)] = resolved
+        return entries
+
+    def _find(self, request: ImageRequest) -> Path | None:
+        if self.index is not None:
+            return self.index.get((request.prompt_id, request.index))
+        if not is_safe_id(request.prompt_id):  # never build a path from an unchecked id
+            return None
+        folder = self.source / request.prompt_id
+        return next(
+            (
+                folder / f"{request.index}{s}"
+                for s in IMAGE_SUFFIXES
+                if (folder / f"{request.index}{s}").is_file()
+            ),
+            None,
+        )
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": "premade", "model": self.source.name, "source": str(self.source)}
+
+    def generate(self, requests: Sequence[ImageRequest]) -> list[GeneratedImage]:
+        from PIL import Image, UnidentifiedImageError
+
+        results = []
+        for request in requests:
+            path = self._find(request)
+            if path is None or not path.is_file():
+                where = path or self.source / request.prompt_id / f"{request.index}.png"
+                results.append(
+                    GeneratedImage(
+                        request,
+                        error=f"no image for prompt '{request.prompt_id}' index {request.index} (looked for {where})",
+                    )
+                )
+                continue
+            try:
+                with Image.open(path) as img:
+                    img.load()
+                    image = img.convert("RGB")
+            except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+                results.append(
+                    GeneratedImage(
+                        request, error=f"{path}: not a readable image ({type(exc).__name__}: {exc})"
+                    )
+                )
+                continue
+            recipe = {**self.describe(), "file": str(path), "file_sha256": sha256_file(path), "seed": None}
+            results.append(GeneratedImage(request, image=image, recipe=recipe))
+        return results

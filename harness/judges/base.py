@@ -1,0 +1,62 @@
+"""The judge protocol: caption images; every backend (transformers, vLLM, OpenAI-compatible) implements it."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from harness.config.judge import JudgeConfig
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+
+@dataclass(frozen=True)
+class CaptionRequest:
+    """One caption to make: `key` is opaque to the judge and comes back unchanged."""
+
+    key: str
+    image: Image.Image
+    prompt_text: str
+    sample_index: int = 0
+
+
+@dataclass(frozen=True)
+class CaptionResult:
+    """Exactly one of `text` (non-empty caption) or `error` (why this item failed) is set."""
+
+    key: str
+    text: str | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and bool(self.text and self.text.strip())
+
+
+class Judge(ABC):
+    """Backends never raise for a single bad item: they return a CaptionResult with `error` instead."""
+
+    def __init__(self, config: JudgeConfig) -> None:
+        self.config = config
+
+    @property
+    def fingerprint(self) -> str:
+        return self.config.fingerprint
+
+    @abstractmethod
+    def caption(self, requests: Sequence[CaptionRequest]) -> list[CaptionResult]:
+        """Caption a batch; results in the order of `requests`."""
+
+    def describe(self) -> dict[str, object]:
+        return {"name": self.config.name, "backend": self.config.backend, "model": self.config.model}
+
+    def close(self) -> None:
+        """Free model memory before the next stage loads its own."""
+
+
+def empty_caption_error(text: str | None) -> str | None:
+    """An empty answer is a failure, never a caption: it would score as total uncertainty."""
+    return None if text and text.strip() else "the judge returned an empty caption"

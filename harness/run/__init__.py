@@ -1,0 +1,1 @@
+"""Run directories: images, captions and scores appended durably, and the layered results.json."""

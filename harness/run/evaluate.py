@@ -1,0 +1,413 @@
+"""`punc eval`: generate, caption, score, aggregate; each stage does only the work not yet on disk."""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from harness._version import __version__
+from harness.config.judge import JudgeConfig
+from harness.config.task import LoadedTask
+from harness.fingerprint import local_model_identity
+from harness.run.aggregate import grouped, prompt_results, summarize
+from harness.run.jsonl import atomic_write_json, read_jsonl
+from harness.run.progress import console, stage_progress
+from harness.run.schema import Failure, Results
+from harness.run.store import RunStore
+
+SCORE_BATCH = 256
+TRACKED_LIBRARIES = (
+    "torch",
+    "diffusers",
+    "transformers",
+    "sentence-transformers",
+    "rouge-score",
+    "bert-score",
+    "vllm",
+    "numpy",
+    "pydantic",
+)
+
+
+@dataclass
+class EvalOptions:
+    task: LoadedTask
+    generator: str
+    judge: JudgeConfig
+    out_dir: Path
+    limit: int | None = None
+    device: str | None = None
+    batch_size: int | None = None
+    rescore: bool = False
+    model_name: str | None = None
+    progress: bool = True
+
+
+def generator_identity(spec: str) -> str:
+    """What a run directory is tied to: the spec plus, for local folders, a content identity."""
+    local = local_model_identity(spec) if Path(spec).exists() else None
+    return f"{Path(spec).name}@{local}" if local else spec
+
+
+def _batches(items: list[Any], size: int) -> list[list[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _versions() -> dict[str, str]:
+    found = {"python": platform.python_version(), "punc-harness": __version__}
+    for name in TRACKED_LIBRARIES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=Path(__file__).resolve().parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+class Evaluation:
+    """One evaluation of one generator on one task with one judge, resumable at item granularity."""
+
+    def __init__(self, options: EvalOptions) -> None:
+        self.o = options
+        self.full_task = options.task
+        self.task = options.task.limited(options.limit)
+        self.config = self.task.config
+        self.store = RunStore(options.out_dir)
+        self.timings: dict[str, float] = {}
+        self.generator_description: dict[str, Any] | None = None
+
+    # -- stage 1 -----------------------------------------------------------------------------
+    def generate(self) -> dict[tuple[str, int], dict[str, Any]]:
+        from harness.generators import ImageRequest, resolve_generator
+
+        done = self.store.load_images()
+        c = self.config
+        wanted = [(p, k) for p in self.task.prompts for k in range(c.images_per_prompt)]
+        missing = [(p, k) for p, k in wanted if (p.id, k) not in done]
+        started = time.perf_counter()
+        if missing:
+            generator = resolve_generator(
+                self.o.generator,
+                device=self.o.device,
+                batch_size=self.o.batch_size,
+                **c.generator_kwargs,
+            )
+            self.generator_description = generator.describe()
+            requests = [
+                ImageRequest(
+                    prompt_id=p.id,
+                    prompt_text=p.text,
+                    index=k,
+                    seed=c.seed_for(k),
+                    width=c.width,
+                    height=c.height,
+                    steps=c.steps,
+                    guidance=c.guidance,
+                    negative_prompt=c.negative_prompt,
+                )
+                for p, k in missing
+            ]
+            with stage_progress(self.o.progress) as bar:
+                task = bar.add_task("generate", total=len(wanted), completed=len(wanted) - len(missing))
+                try:
+                    for batch in _batches(requests, self.o.batch_size or generator.batch_size):
+                        for item in generator.generate(batch):
+                            r = item.request
+                            if item.error or item.image is None:
+                                self.store.record_failure(
+                                    "generate", item.error or "no image", prompt_id=r.prompt_id, index=r.index
+                                )
+                            else:
+                                done[(r.prompt_id, r.index)] = self.store.save_image(
+                                    item.image, r.prompt_id, r.index, r.seed, item.recipe
+                                )
+                        bar.advance(task, len(batch))
+                finally:
+                    generator.close()
+        self.timings["generate_s"] = round(time.perf_counter() - started, 3)
+        return {key: rec for key, rec in done.items() if key[1] < c.images_per_prompt}
+
+    # -- stage 2 -----------------------------------------------------------------------------
+    def caption(self, images: dict[tuple[str, int], dict[str, Any]]) -> dict[tuple, dict[str, Any]]:
+        from harness.judges import build_judge
+        from harness.judges.base import CaptionRequest
+
+        judge_cfg = self.o.judge
+        fp = judge_cfg.fingerprint
+        done = self.store.load_captions(fp)
+        texts = {p.id: p.text for p in self.task.prompts}
+        wanted = [
+            (pid, k, rec["image_hash"], s)
+            for (pid, k), rec in sorted(images.items())
+            if pid in texts
+            for s in range(judge_cfg.samples_per_image)
+        ]
+        missing = [key for key in wanted if key not in done]
+        started = time.perf_counter()
+        if missing:
+            judge = build_judge(judge_cfg, device=self.o.device)
+            with stage_progress(self.o.progress) as bar:
+                task = bar.add_task("caption", total=len(wanted), completed=len(wanted) - len(missing))
+                try:
+                    for batch in _batches(missing, judge_cfg.batch_size):
+                        requests = [
+                            CaptionRequest(
+                                key=f"{pid}/{k}/{image_hash}",
+                                image=self.store.open_image(image_hash),
+                                prompt_text=texts[pid],
+                                sample_index=s,
+                            )
+                            for pid, k, image_hash, s in batch
+                        ]
+                        records = []
+                        for key, result in zip(batch, judge.caption(requests), strict=True):
+                            pid, k, image_hash, s = key
+                            where = {
+                                "prompt_id": pid,
+                                "index": k,
+                                "image_hash": image_hash,
+                                "sample_index": s,
+                            }
+                            if result.ok:
+                                record = {**where, "judge": fp, "caption": result.text}
+                                records.append(record)
+                                done[key] = record
+                            else:
+                                self.store.record_failure("caption", result.error or "empty caption", **where)
+                        self.store.append_captions(records)
+                        bar.advance(task, len(batch))
+                finally:
+                    judge.close()
+        self.timings["caption_s"] = round(time.perf_counter() - started, 3)
+        wanted_set = set(wanted)
+        return {key: rec for key, rec in done.items() if key in wanted_set}
+
+    # -- stage 3 -----------------------------------------------------------------------------
+    def score(
+        self, captions: dict[tuple, dict[str, Any]]
+    ) -> tuple[list[dict[str, Any]], dict[str, str], set]:
+        from harness.scorers import build_scorer
+
+        if self.o.rescore:
+            kept = self.store.set_aside_scores()
+            if kept:
+                console.print(f"--rescore: previous scores kept as {kept.name}")
+        fp = self.o.judge.fingerprint
+        done = self.store.load_scores(fp)
+        texts = {p.id: p.text for p in self.task.prompts}
+        signatures: dict[str, str] = {}
+        prf: set[str] = set()
+        current: list[dict[str, Any]] = []
+        started = time.perf_counter()
+        scorers = []
+        for spec in self.config.scorers:
+            params = dict(spec.params)
+            if self.o.device and "device" not in params:
+                params["device"] = self.o.device
+            scorer = build_scorer(spec.name, **params)
+            signatures[spec.name] = scorer.signature()
+            if set(scorer.outputs) == {"precision", "recall", "f1"}:
+                prf.add(spec.name)
+            scorers.append(scorer)
+        keys = sorted(captions)
+        todo = {s.name: [k for k in keys if (k, signatures[s.name]) not in done] for s in scorers}
+        with stage_progress(self.o.progress) as bar:
+            for scorer in scorers:
+                sig = signatures[scorer.name]
+                task = bar.add_task(
+                    scorer.name, total=len(keys), completed=len(keys) - len(todo[scorer.name])
+                )
+                for batch in _batches(todo[scorer.name], SCORE_BATCH):
+                    values = scorer.score(
+                        [texts[k[0]] for k in batch], [captions[k]["caption"] for k in batch]
+                    )
+                    records = [
+                        {
+                            "prompt_id": k[0],
+                            "index": k[1],
+                            "image_hash": k[2],
+                            "sample_index": k[3],
+                            "judge": fp,
+                            "scorer": scorer.name,
+                            "signature": sig,
+                            "values": v,
+                        }
+                        for k, v in zip(batch, values, strict=True)
+                    ]
+                    self.store.append_scores(records)
+                    done.update({(k, sig): r for k, r in zip(batch, records, strict=True)})
+                    bar.advance(task, len(batch))
+                current.extend(done[(k, sig)] for k in keys)
+        self.timings["score_s"] = round(time.perf_counter() - started, 3)
+        return current, signatures, prf
+
+    # -- stage 4 -----------------------------------------------------------------------------
+    def _open_failures(self, images: dict, captions: dict) -> list[Failure]:
+        """Failures of items still missing now; an item that later succeeded is not a failure."""
+        latest: dict[tuple, dict[str, Any]] = {}
+        for record in read_jsonl(self.store.failures_log):
+            if record.get("stage") == "generate":
+                key = ("generate", record.get("prompt_id"), record.get("index"))
+                if (record.get("prompt_id"), record.get("index")) in images:
+                    continue
+            elif record.get("stage") == "caption":
+                ck = (
+                    record.get("prompt_id"),
+                    record.get("index"),
+                    record.get("image_hash"),
+                    record.get("sample_index"),
+                )
+                if ck in captions or (record.get("prompt_id"), record.get("index")) not in images:
+                    continue
+                key = ("caption", *ck)
+            else:
+                continue
+            latest[key] = record
+        pids = {p.id for p in self.task.prompts}
+        return [
+            Failure(
+                **{
+                    k: r.get(k)
+                    for k in ("stage", "prompt_id", "index", "sample_index", "image_hash", "error")
+                }
+            )
+            for r in latest.values()
+            if r.get("prompt_id") in pids
+        ]
+
+    def run(self) -> Results:
+        c = self.config
+        identity = {"task_hash": self.full_task.task_hash, "generator": generator_identity(self.o.generator)}
+        self.store.open(
+            identity,
+            {
+                "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "harness_version": __version__,
+                "task_source": self.full_task.source,
+                "generator_spec": self.o.generator,
+            },
+        )
+        total_started = time.perf_counter()
+        images = self.generate()
+        captions = self.caption(images)
+        scores, signatures, prf = self.score(captions)
+
+        failures = self._open_failures(images, captions)
+        failed_by_prompt: dict[str, int] = defaultdict(int)
+        for failure in failures:
+            failed_by_prompt[failure.prompt_id or ""] += 1
+        image_counts: dict[str, int] = defaultdict(int)
+        for pid, _ in images:
+            image_counts[pid] += 1
+        per_prompt = prompt_results(self.task.prompts, scores, prf, image_counts, failed_by_prompt)
+        n_boot, seed = c.bootstrap_samples, c.seed
+        expected_images = len(self.full_task.prompts) * c.images_per_prompt
+        expected_captions = expected_images * self.o.judge.samples_per_image
+        complete = (
+            self.o.limit is None
+            and len(images) == expected_images
+            and len(captions) == expected_captions
+            and len(scores) == expected_captions * len(signatures)
+        )
+        first_recipe = next(iter(images.values()), {}).get("recipe", {})
+        generator = self.generator_description or {
+            k: first_recipe.get(k) for k in ("kind", "model", "revision", "pipeline_class", "source")
+        }
+        generator = {**{k: v for k, v in generator.items() if v is not None}, "spec": self.o.generator}
+        recipe_keys = (
+            "scheduler",
+            "steps",
+            "guidance",
+            "width",
+            "height",
+            "dtype",
+            "device",
+            "negative_prompt",
+        )
+        self.timings["total_s"] = round(time.perf_counter() - total_started, 3)
+        results = Results(
+            harness_version=__version__,
+            created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            model_name=self.o.model_name or str(generator.get("model") or Path(self.o.generator).name),
+            complete=complete,
+            task={
+                "name": c.name,
+                "version": c.version,
+                "hash": self.full_task.task_hash,
+                "source": self.full_task.source,
+                "limit": self.o.limit,
+                "resolved": c.model_dump(mode="json"),
+            },
+            prompts={
+                "files": self.full_task.prompt_files,
+                "hash": self.full_task.prompts_hash,
+                "count": len(self.full_task.prompts),
+                "evaluated": len(self.task.prompts),
+            },
+            generator=generator,
+            generation_recipe={
+                **{k: first_recipe.get(k) for k in recipe_keys if k in first_recipe},
+                "images_per_prompt": c.images_per_prompt,
+                "seeds": [c.seed_for(k) for k in range(c.images_per_prompt)],
+                "versions": first_recipe.get("versions"),
+            },
+            judge={
+                "name": self.o.judge.name,
+                "fingerprint": self.o.judge.fingerprint,
+                "backend": self.o.judge.backend,
+                "samples_per_image": self.o.judge.samples_per_image,
+                "fields": self.o.judge.fingerprint_fields(),
+            },
+            scorers=signatures,
+            primary_scorer=c.resolved_primary_scorer(sorted(prf)),
+            image_policy={"format": "png", "mode": "RGB", "resize": None, "judge_sees": "stored PNG"},
+            counts={
+                "prompts": len(self.task.prompts),
+                "images": len(images),
+                "captions": len(captions),
+                "scores": len(scores),
+                "expected_images": expected_images,
+                "expected_captions": expected_captions,
+                "failed_images": sum(f.stage == "generate" for f in failures),
+                "failed_captions": sum(f.stage == "caption" for f in failures),
+            },
+            overall=summarize(per_prompt, n_boot, seed),
+            by_shift=grouped(per_prompt, "shift", n_boot, seed),
+            by_category=grouped(per_prompt, "category", n_boot, seed),
+            per_prompt=per_prompt,
+            failures=failures,
+            versions=_versions(),
+            git_commit=_git_commit(),
+            timings=self.timings,
+            bootstrap={
+                "samples": n_boot,
+                "seed": seed,
+                "confidence": 0.95,
+                "method": "percentile, over prompts",
+            },
+        )
+        atomic_write_json(self.store.results_file, results.model_dump(mode="json"))
+        return results
+
+
+def evaluate(options: EvalOptions) -> Results:
+    return Evaluation(options).run()

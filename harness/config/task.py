@@ -52,6 +52,9 @@ class TaskConfig(BaseModel):
         default_factory=lambda: [ScorerSpec(name="rougeL"), ScorerSpec(name="bertscore")]
     )
     primary_scorer: str | None = None
+    baselines: list[ScorerSpec] = Field(
+        default_factory=list, description="image-space uncertainty baselines (harness.baselines) to run too"
+    )
     generator: str | None = None
     judge: str | None = None
     bootstrap_samples: int = Field(default=1000, ge=0, le=100_000)
@@ -66,7 +69,7 @@ class TaskConfig(BaseModel):
     def _version_as_text(cls, value: Any) -> Any:
         return str(value) if isinstance(value, int | float) else value
 
-    @field_validator("scorers", mode="before")
+    @field_validator("scorers", "baselines", mode="before")
     @classmethod
     def _scorer_shorthand(cls, value: Any) -> Any:
         if isinstance(value, list):

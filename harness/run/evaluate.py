@@ -260,7 +260,27 @@ class Evaluation:
         self.timings["score_s"] = round(time.perf_counter() - started, 3)
         return current, signatures, prf
 
-    # -- stage 4 -----------------------------------------------------------------------------
+    # -- stage 4 (optional) --------------------------------------------------------------------
+    def baselines(self, images: dict[tuple[str, int], dict[str, Any]]) -> dict[str, Any]:
+        """Image-space baselines named by the task; they write baselines.jsonl in the run directory."""
+        if not self.config.baselines:
+            return {}
+        from harness.baselines import run_baselines
+
+        started = time.perf_counter()
+        summary = run_baselines(
+            store=self.store,
+            prompts=self.task.prompts,
+            images=images,
+            specs=self.config.baselines,
+            generator_spec=self.o.generator,
+            device=self.o.device,
+            progress=self.o.progress,
+        )
+        self.timings["baselines_s"] = round(time.perf_counter() - started, 3)
+        return summary
+
+    # -- stage 5 -----------------------------------------------------------------------------
     def _open_failures(self, images: dict, captions: dict) -> list[Failure]:
         """Failures of items still missing now; an item that later succeeded is not a failure."""
         latest: dict[tuple, dict[str, Any]] = {}
@@ -310,6 +330,7 @@ class Evaluation:
         images = self.generate()
         captions = self.caption(images)
         scores, signatures, prf = self.score(captions)
+        baselines = self.baselines(images)
 
         failures = self._open_failures(images, captions)
         failed_by_prompt: dict[str, int] = defaultdict(int)
@@ -398,6 +419,7 @@ class Evaluation:
             versions=_versions(),
             git_commit=_git_commit(),
             timings=self.timings,
+            baselines=baselines,
             bootstrap={
                 "samples": n_boot,
                 "seed": seed,

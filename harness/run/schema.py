@@ -78,3 +78,6 @@ class Results(BaseModel):
     git_commit: str | None
     timings: dict[str, float]
     bootstrap: dict[str, Any]
+    baselines: dict[str, Any] = Field(
+        default_factory=dict, description="baseline name -> signature and cost; values in baselines.jsonl"
+    )

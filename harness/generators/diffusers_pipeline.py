@@ -41,13 +41,18 @@ def load_pipeline(
     spec: str, device: str | None = None, dtype: str | None = None, revision: str | None = None
 ):
     """Load with `DiffusionPipeline.from_pretrained`, the same code for hub ids and local folders."""
+    import diffusers
     from diffusers import DiffusionPipeline
+    from packaging.version import Version
 
     ensure_loadable(spec, "diffusers pipeline", revision)
     device = pick_device(device)
     torch_dtype = pick_dtype(device, dtype)
+    diffusers.utils.logging.disable_progress_bar()
+    # diffusers renamed `torch_dtype` to `dtype` (0.36); older releases only know the former
+    dtype_key = "dtype" if Version(diffusers.__version__) >= Version("0.36") else "torch_dtype"
     try:
-        pipe = DiffusionPipeline.from_pretrained(spec, revision=revision, torch_dtype=torch_dtype)
+        pipe = DiffusionPipeline.from_pretrained(spec, revision=revision, **{dtype_key: torch_dtype})
     except (OSError, ValueError) as exc:
         raise PuncError(f"could not load diffusers pipeline '{spec}': {exc}") from None
     pipe = pipe.to(device)

@@ -5,6 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 
+def printable(text: object) -> str:
+    """One line whatever the input: control and separator characters are shown escaped."""
+    value = str(text)
+    if value.isprintable():
+        return value
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in value)
+
+
 class PuncError(Exception):
     """An error the user can act on. The CLI prints its message and exits with code 2."""
 
@@ -32,14 +40,14 @@ class InputError(PuncError):
     def render(self) -> str:
         place = self.file or "<input>"
         if self.where not in (None, ""):
-            place += f":{self.where}" if isinstance(self.where, int) else f" at {self.where}"
+            place += f":{self.where}" if isinstance(self.where, int) else f" at {printable(self.where)}"
         text = f"{place}: "
         if self.field:
-            text += f"field '{self.field}': "
-        text += f"expected {self.expected}"
+            text += f"field '{printable(self.field)}': "
+        text += f"expected {printable(self.expected)}"
         if self.got is not None:
             shown = repr(self.got)
-            text += f", got {shown[:80] + '...' if len(shown) > 80 else shown}"
+            text += f", got {printable(shown[:80] + '...' if len(shown) > 80 else shown)}"
         return text
 
 

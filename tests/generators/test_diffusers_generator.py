@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from tiny_models import build_tiny_sd_pipeline
+from tiny_pipelines import build_tiny_sd_pipeline
 
 from harness.errors import PuncError
 from harness.generators import resolve_generator

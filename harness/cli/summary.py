@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.console import Console
 from rich.table import Table
 
 from harness.run.progress import console
@@ -36,7 +37,7 @@ def print_summary(results: Results, out_dir: Path) -> None:
                 for k in ("precision", "recall", "u_ale", "u_epi", "u_tot")
             ),
         )
-    console.print(table)
+    (console if console.is_terminal else Console(stderr=True, width=140)).print(table)
     counts = results.counts
     console.print(
         f"images {counts['images']}/{counts['expected_images']}, captions {counts['captions']}/"

@@ -47,6 +47,7 @@ class EvalOptions:
     rescore: bool = False
     model_name: str | None = None
     progress: bool = True
+    score_batch_size: int = SCORE_BATCH
 
 
 def generator_identity(spec: str) -> str:
@@ -55,8 +56,22 @@ def generator_identity(spec: str) -> str:
     return f"{Path(spec).name}@{local}" if local else spec
 
 
-def _batches(items: list[Any], size: int) -> list[list[Any]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
+def plan_chunks(
+    grid: list[Any], size: int, done: Any, usable: Any = None
+) -> list[tuple[list[Any], set[Any]]]:
+    """Fixed batches over the whole work grid, keeping those with work left.
+
+    Batched kernels round differently for different batch compositions, so a resumed run must batch
+    exactly like an uninterrupted one: a chunk with some finished items is recomputed whole, and
+    only its unfinished items are stored.
+    """
+    plan = []
+    for start in range(0, len(grid), size):
+        chunk = [key for key in grid[start : start + size] if usable is None or usable(key)]
+        todo = {key for key in chunk if key not in done}
+        if todo:
+            plan.append((chunk, todo))
+    return plan
 
 
 def _versions() -> dict[str, str]:
@@ -83,6 +98,15 @@ def _git_commit() -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
+def _quiet_library_progress() -> None:
+    """Library progress bars would interleave with ours; their warnings stay."""
+    import diffusers
+    import transformers
+
+    transformers.utils.logging.disable_progress_bar()
+    diffusers.utils.logging.disable_progress_bar()
+
+
 class Evaluation:
     """One evaluation of one generator on one task with one judge, resumable at item granularity."""
 
@@ -93,7 +117,13 @@ class Evaluation:
         self.config = self.task.config
         self.store = RunStore(options.out_dir)
         self.timings: dict[str, float] = {}
+        self.recomputed = 0  # finished items recomputed to keep batches identical after a resume
         self.generator_description: dict[str, Any] | None = None
+
+    def _note_recompute(self, stage: str, count: int) -> None:
+        if count:
+            self.recomputed += count
+            self.store.log_event("recompute", stage=stage, finished_items=count)
 
     # -- stage 1 -----------------------------------------------------------------------------
     def generate(self) -> dict[tuple[str, int], dict[str, Any]]:
@@ -101,46 +131,53 @@ class Evaluation:
 
         done = self.store.load_images()
         c = self.config
-        wanted = [(p, k) for p in self.task.prompts for k in range(c.images_per_prompt)]
-        missing = [(p, k) for p, k in wanted if (p.id, k) not in done]
+        prompts = {p.id: p for p in self.task.prompts}
+        grid = [(p.id, k) for p in self.task.prompts for k in range(c.images_per_prompt)]
         started = time.perf_counter()
-        if missing:
+        if any(key not in done for key in grid):
             generator = resolve_generator(
-                self.o.generator,
-                device=self.o.device,
-                batch_size=self.o.batch_size,
-                **c.generator_kwargs,
+                self.o.generator, device=self.o.device, batch_size=self.o.batch_size, **c.generator_kwargs
             )
             self.generator_description = generator.describe()
-            requests = [
-                ImageRequest(
-                    prompt_id=p.id,
-                    prompt_text=p.text,
-                    index=k,
-                    seed=c.seed_for(k),
-                    width=c.width,
-                    height=c.height,
-                    steps=c.steps,
-                    guidance=c.guidance,
-                    negative_prompt=c.negative_prompt,
-                )
-                for p, k in missing
-            ]
+            plan = plan_chunks(grid, self.o.batch_size or generator.batch_size, done)
             with stage_progress(self.o.progress) as bar:
-                task = bar.add_task("generate", total=len(wanted), completed=len(wanted) - len(missing))
+                task = bar.add_task(
+                    "generate", total=len(grid), completed=len(grid) - sum(len(t) for _, t in plan)
+                )
                 try:
-                    for batch in _batches(requests, self.o.batch_size or generator.batch_size):
-                        for item in generator.generate(batch):
+                    for chunk, todo in plan:
+                        self._note_recompute("generate", len(chunk) - len(todo))
+                        requests = [
+                            ImageRequest(
+                                prompt_id=pid,
+                                prompt_text=prompts[pid].text,
+                                index=k,
+                                seed=c.seed_for(k),
+                                width=c.width,
+                                height=c.height,
+                                steps=c.steps,
+                                guidance=c.guidance,
+                                negative_prompt=c.negative_prompt,
+                            )
+                            for pid, k in chunk
+                        ]
+                        records = []
+                        for item in generator.generate(requests):
                             r = item.request
+                            if (r.prompt_id, r.index) not in todo:
+                                continue
                             if item.error or item.image is None:
                                 self.store.record_failure(
                                     "generate", item.error or "no image", prompt_id=r.prompt_id, index=r.index
                                 )
-                            else:
-                                done[(r.prompt_id, r.index)] = self.store.save_image(
-                                    item.image, r.prompt_id, r.index, r.seed, item.recipe
-                                )
-                        bar.advance(task, len(batch))
+                                continue
+                            record = self.store.store_image(
+                                item.image, r.prompt_id, r.index, r.seed, item.recipe
+                            )
+                            records.append(record)
+                            done[(r.prompt_id, r.index)] = record
+                        self.store.append_images(records)
+                        bar.advance(task, len(todo))
                 finally:
                     generator.close()
         self.timings["generate_s"] = round(time.perf_counter() - started, 3)
@@ -155,20 +192,24 @@ class Evaluation:
         fp = judge_cfg.fingerprint
         done = self.store.load_captions(fp)
         texts = {p.id: p.text for p in self.task.prompts}
-        wanted = [
-            (pid, k, rec["image_hash"], s)
-            for (pid, k), rec in sorted(images.items())
-            if pid in texts
+        grid = [
+            (p.id, k, images[(p.id, k)]["image_hash"], s)
+            for p in self.task.prompts
+            for k in range(self.config.images_per_prompt)
+            if (p.id, k) in images
             for s in range(judge_cfg.samples_per_image)
         ]
-        missing = [key for key in wanted if key not in done]
+        plan = plan_chunks(grid, judge_cfg.batch_size, done)
         started = time.perf_counter()
-        if missing:
+        if plan:
             judge = build_judge(judge_cfg, device=self.o.device)
             with stage_progress(self.o.progress) as bar:
-                task = bar.add_task("caption", total=len(wanted), completed=len(wanted) - len(missing))
+                task = bar.add_task(
+                    "caption", total=len(grid), completed=len(grid) - sum(len(t) for _, t in plan)
+                )
                 try:
-                    for batch in _batches(missing, judge_cfg.batch_size):
+                    for chunk, todo in plan:
+                        self._note_recompute("caption", len(chunk) - len(todo))
                         requests = [
                             CaptionRequest(
                                 key=f"{pid}/{k}/{image_hash}",
@@ -176,10 +217,12 @@ class Evaluation:
                                 prompt_text=texts[pid],
                                 sample_index=s,
                             )
-                            for pid, k, image_hash, s in batch
+                            for pid, k, image_hash, s in chunk
                         ]
                         records = []
-                        for key, result in zip(batch, judge.caption(requests), strict=True):
+                        for key, result in zip(chunk, judge.caption(requests), strict=True):
+                            if key not in todo:
+                                continue
                             pid, k, image_hash, s = key
                             where = {
                                 "prompt_id": pid,
@@ -194,12 +237,11 @@ class Evaluation:
                             else:
                                 self.store.record_failure("caption", result.error or "empty caption", **where)
                         self.store.append_captions(records)
-                        bar.advance(task, len(batch))
+                        bar.advance(task, len(todo))
                 finally:
                     judge.close()
         self.timings["caption_s"] = round(time.perf_counter() - started, 3)
-        wanted_set = set(wanted)
-        return {key: rec for key, rec in done.items() if key in wanted_set}
+        return {key: done[key] for key in grid if key in done}
 
     # -- stage 3 -----------------------------------------------------------------------------
     def score(
@@ -228,17 +270,17 @@ class Evaluation:
             if set(scorer.outputs) == {"precision", "recall", "f1"}:
                 prf.add(spec.name)
             scorers.append(scorer)
-        keys = sorted(captions)
-        todo = {s.name: [k for k in keys if (k, signatures[s.name]) not in done] for s in scorers}
+        keys = list(captions)  # grid order from the caption stage
         with stage_progress(self.o.progress) as bar:
             for scorer in scorers:
                 sig = signatures[scorer.name]
-                task = bar.add_task(
-                    scorer.name, total=len(keys), completed=len(keys) - len(todo[scorer.name])
-                )
-                for batch in _batches(todo[scorer.name], SCORE_BATCH):
+                done_keys = {k for k in keys if (k, sig) in done}
+                plan = plan_chunks(keys, self.o.score_batch_size, done_keys)
+                task = bar.add_task(scorer.name, total=len(keys), completed=len(done_keys))
+                for chunk, todo in plan:
+                    self._note_recompute(scorer.name, len(chunk) - len(todo))
                     values = scorer.score(
-                        [texts[k[0]] for k in batch], [captions[k]["caption"] for k in batch]
+                        [texts[k[0]] for k in chunk], [captions[k]["caption"] for k in chunk]
                     )
                     records = [
                         {
@@ -251,11 +293,17 @@ class Evaluation:
                             "signature": sig,
                             "values": v,
                         }
-                        for k, v in zip(batch, values, strict=True)
+                        for k, v in zip(chunk, values, strict=True)
+                        if k in todo
                     ]
                     self.store.append_scores(records)
-                    done.update({(k, sig): r for k, r in zip(batch, records, strict=True)})
-                    bar.advance(task, len(batch))
+                    done.update(
+                        {
+                            ((r["prompt_id"], r["index"], r["image_hash"], r["sample_index"]), sig): r
+                            for r in records
+                        }
+                    )
+                    bar.advance(task, len(todo))
                 current.extend(done[(k, sig)] for k in keys)
         self.timings["score_s"] = round(time.perf_counter() - started, 3)
         return current, signatures, prf
@@ -315,6 +363,7 @@ class Evaluation:
         ]
 
     def run(self) -> Results:
+        _quiet_library_progress()
         c = self.config
         identity = {"task_hash": self.full_task.task_hash, "generator": generator_identity(self.o.generator)}
         self.store.open(
@@ -327,6 +376,14 @@ class Evaluation:
             },
         )
         total_started = time.perf_counter()
+        self.store.log_event(
+            "start",
+            generator=self.o.generator,
+            judge=self.o.judge.fingerprint,
+            limit=self.o.limit,
+            rescore=self.o.rescore,
+            harness_version=__version__,
+        )
         images = self.generate()
         captions = self.caption(images)
         scores, signatures, prf = self.score(captions)
@@ -410,6 +467,7 @@ class Evaluation:
                 "expected_captions": expected_captions,
                 "failed_images": sum(f.stage == "generate" for f in failures),
                 "failed_captions": sum(f.stage == "caption" for f in failures),
+                "recomputed_for_batch_stability": self.recomputed,
             },
             overall=summarize(per_prompt, n_boot, seed),
             by_shift=grouped(per_prompt, "shift", n_boot, seed),
@@ -428,6 +486,9 @@ class Evaluation:
             },
         )
         atomic_write_json(self.store.results_file, results.model_dump(mode="json"))
+        self.store.log_event(
+            "finish", complete=complete, failures=len(failures), seconds=self.timings["total_s"]
+        )
         return results
 
 

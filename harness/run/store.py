@@ -33,6 +33,7 @@ class RunStore:
         self.scores_log = self.root / "scores.jsonl"
         self.failures_log = self.root / "failures.jsonl"
         self.results_file = self.root / "results.json"
+        self.events_log = self.root / "events.jsonl"
 
     # -- identity ---------------------------------------------------------------------------
     def open(self, identity: dict[str, Any], meta: dict[str, Any]) -> None:
@@ -67,10 +68,10 @@ class RunStore:
                 done[(record["prompt_id"], int(record["index"]))] = record
         return done
 
-    def save_image(
-        self, image: Image.Image, prompt_id: str, index: int, seed: int, recipe: dict[str, Any]
-    ) -> dict:
-        """Store PNG bytes under their sha256 with a recipe sidecar, then log the item as done."""
+    def store_image(
+        self, image: Image.Image, prompt_id: str, index: int, seed: int | None, recipe: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Write PNG bytes under their sha256 with a recipe sidecar; the caller logs the record."""
         buffer = io.BytesIO()
         image.convert("RGB").save(buffer, format="PNG")
         data = buffer.getvalue()
@@ -81,15 +82,11 @@ class RunStore:
         sidecar = path.with_suffix(".json")
         if not sidecar.exists():
             atomic_write_json(sidecar, recipe)
-        record = {
-            "prompt_id": prompt_id,
-            "index": index,
-            "seed": seed,
-            "image_hash": digest,
-            "recipe": recipe,
-        }
-        self._append(self.images_log, [record])
-        return record
+        return {"prompt_id": prompt_id, "index": index, "seed": seed, "image_hash": digest, "recipe": recipe}
+
+    def append_images(self, records: list[dict[str, Any]]) -> None:
+        """Log images as done; only after their files are on disk."""
+        self._append(self.images_log, records)
 
     def open_image(self, image_hash: str) -> Image.Image:
         from PIL import Image
@@ -131,6 +128,10 @@ class RunStore:
         record = {"stage": stage, "error": error, "time": time.strftime("%Y-%m-%dT%H:%M:%S"), **where}
         self._append(self.failures_log, [record])
         return record
+
+    def log_event(self, event: str, **data: Any) -> None:
+        """A structured, append-only account of what each invocation did (starts, resumes, finishes)."""
+        self._append(self.events_log, [{"event": event, "time": time.strftime("%Y-%m-%dT%H:%M:%S"), **data}])
 
     def _append(self, path: Path, records: list[dict[str, Any]]) -> None:
         if not records:

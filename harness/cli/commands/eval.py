@@ -26,6 +26,9 @@ def eval_command(
     batch_size: int = typer.Option(None, "--batch-size", min=1, help="Generation batch size."),
     name: str = typer.Option(None, "--name", help="Model name shown in results and boards."),
     rescore: bool = typer.Option(False, "--rescore", help="Recompute scores; keep images and captions."),
+    score_batch_size: int = typer.Option(
+        256, "--score-batch-size", min=1, help="Caption-prompt pairs per scorer call."
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
 ) -> None:
     """Evaluate a text-to-image model: generate K images per prompt, caption them, score, aggregate."""
@@ -58,6 +61,7 @@ def eval_command(
             rescore=rescore,
             model_name=name,
             progress=not quiet,
+            score_batch_size=score_batch_size,
         )
     )
     print_summary(results, out_dir)

@@ -1,0 +1,43 @@
+"""`punc detect`: AUROC, AUPR and FPR95 of every uncertainty score for each shifted prompt set."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from harness.cli.app import app
+
+
+@app.command("detect")
+def detect_command(
+    runs: list[Path] = typer.Argument(..., help="Run directories (each with results.json)."),
+    out: Path = typer.Option(
+        None, "--out", "-o", help="Output folder (default: the run directory; with several runs, OUT/<model>)."
+    ),
+    scorer: str = typer.Option(None, "--scorer", help="P/R scorer whose U_ale/U_epi/U_tot to use (default: primary)."),
+    bootstrap: int = typer.Option(1000, "--bootstrap", min=0, help="Bootstrap replicates for the intervals."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Bootstrap seed."),
+) -> None:
+    """Shifted prompts (vague, corrupted, ood) against in-distribution ones, for PUNC and the baselines."""
+    from harness.evaluation.detection import detect, load_results
+    from harness.safe_ids import safe_component
+
+    used: dict[str, int] = {}
+    for run in runs:
+        if out is None:
+            target = run
+        elif len(runs) == 1:
+            target = out
+        else:
+            model = safe_component(load_results(run).model_name)
+            used[model] = used.get(model, 0) + 1
+            target = out / (model if used[model] == 1 else f"{model}-{used[model]}")
+        payload = detect(run, target, scorer=scorer, n_boot=bootstrap, seed=seed)
+        typer.echo(f"{run}: {len(payload['comparisons'])} comparisons -> {target}/detection.json, detection.md")
+        best: dict[str, tuple[float, str]] = {}
+        for c in payload["comparisons"]:
+            if c["shift"] not in best or c["auroc"] > best[c["shift"]][0]:
+                best[c["shift"]] = (c["auroc"], c["score"])
+        for shift, (auroc, score) in best.items():
+            typer.echo(f"  {shift:<10} best AUROC {auroc:.3f}  {score}")

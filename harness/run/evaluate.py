@@ -51,9 +51,18 @@ class EvalOptions:
 
 
 def generator_identity(spec: str) -> str:
-    """What a run directory is tied to: the spec plus, for local folders, a content identity."""
-    local = local_model_identity(spec) if Path(spec).exists() else None
-    return f"{Path(spec).name}@{local}" if local else spec
+    """What a run directory is tied to: a model's spec plus, for local model folders, a content identity.
+
+    Pre-made images are tied to their source path only: fixing a broken file must not orphan the run
+    (each image's own sha256 is in its recipe).
+    """
+    from harness.generators import split_spec
+
+    kind, argument = split_spec(spec)
+    if kind == "premade":
+        return f"premade:{Path(argument).resolve()}"
+    local = local_model_identity(argument) if Path(argument).exists() else None
+    return f"{kind}:{Path(argument).name}@{local}" if local else f"{kind}:{argument}"
 
 
 def plan_chunks(

@@ -61,6 +61,6 @@ def resolve_judge_path(value: str) -> Path:
 def list_shipped(folder: str, suffix: str) -> list[Path]:
     seen: dict[str, Path] = {}
     for root in search_roots():
-        for path in sorted((root / folder).glob(f"*{suffix}")):
-            seen.setdefault(path.name, path)
+        for path in sorted((root / folder).rglob(f"*{suffix}")):
+            seen.setdefault(str(path.relative_to(root / folder)), path)
     return list(seen.values())

@@ -57,11 +57,8 @@ def ls(what: str = typer.Argument(..., help="tasks | judges | scorers | generato
     """List shipped tasks and judges, and the registered scorers and generator kinds."""
     from harness.locate import list_shipped
 
-    if what == "tasks":
-        for path in list_shipped("tasks", ".yaml"):
-            typer.echo(f"{path.stem:<28} {path}")
-    elif what == "judges":
-        for path in list_shipped("judges", ".yaml"):
+    if what in ("tasks", "judges"):
+        for path in list_shipped(what, ".yaml"):
             typer.echo(f"{path.stem:<28} {path}")
     elif what == "scorers":
         from harness.scorers import available_scorers

@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import pytest
-
 from cli_runner import run_punc
 
 ROOT = Path(__file__).resolve().parents[2]

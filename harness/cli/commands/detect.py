@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import typer
@@ -21,7 +22,7 @@ def detect_command(
 ) -> None:
     """Shifted prompts (vague, corrupted, ood) against in-distribution ones, for PUNC and the baselines."""
     from harness.evaluation.detection import detect, load_results
-    from harness.safe_ids import safe_component
+    from harness.safe_ids import is_safe_id
 
     used: dict[str, int] = {}
     for run in runs:
@@ -30,7 +31,8 @@ def detect_command(
         elif len(runs) == 1:
             target = out
         else:
-            model = safe_component(load_results(run).model_name)
+            name = load_results(run).model_name
+            model = name if is_safe_id(name) else re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._-") or "model"
             used[model] = used.get(model, 0) + 1
             target = out / (model if used[model] == 1 else f"{model}-{used[model]}")
         payload = detect(run, target, scorer=scorer, n_boot=bootstrap, seed=seed)

@@ -14,9 +14,14 @@ from harness.cli.app import app
 def detect_command(
     runs: list[Path] = typer.Argument(..., help="Run directories (each with results.json)."),
     out: Path = typer.Option(
-        None, "--out", "-o", help="Output folder (default: the run directory; with several runs, OUT/<model>)."
+        None,
+        "--out",
+        "-o",
+        help="Output folder (default: the run directory; with several runs, OUT/<model>).",
     ),
-    scorer: str = typer.Option(None, "--scorer", help="P/R scorer whose U_ale/U_epi/U_tot to use (default: primary)."),
+    scorer: str = typer.Option(
+        None, "--scorer", help="P/R scorer whose U_ale/U_epi/U_tot to use (default: primary)."
+    ),
     bootstrap: int = typer.Option(1000, "--bootstrap", min=0, help="Bootstrap replicates for the intervals."),
     seed: int = typer.Option(0, "--seed", min=0, help="Bootstrap seed."),
 ) -> None:
@@ -32,11 +37,15 @@ def detect_command(
             target = out
         else:
             name = load_results(run).model_name
-            model = name if is_safe_id(name) else re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._-") or "model"
+            model = (
+                name if is_safe_id(name) else re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._-") or "model"
+            )
             used[model] = used.get(model, 0) + 1
             target = out / (model if used[model] == 1 else f"{model}-{used[model]}")
         payload = detect(run, target, scorer=scorer, n_boot=bootstrap, seed=seed)
-        typer.echo(f"{run}: {len(payload['comparisons'])} comparisons -> {target}/detection.json, detection.md")
+        typer.echo(
+            f"{run}: {len(payload['comparisons'])} comparisons -> {target}/detection.json, detection.md"
+        )
         best: dict[str, tuple[float, str]] = {}
         for c in payload["comparisons"]:
             if c["shift"] not in best or c["auroc"] > best[c["shift"]][0]:

@@ -1,0 +1,159 @@
+"""Image-space uncertainty baselines (spec section 4), run beside PUNC on the same stored images.
+
+Task YAML:
+
+    baselines:
+      - seed_ensemble                       # 1 − mean pairwise cosine of image features
+      - seed_ensemble_ssim                  # the same with SSIM
+      - feature_entropy                     # Gaussian entropy of features (seed-ensemble stand-in)
+      - {name: reconstruction, params: {levels: [0.2, 0.4, 0.6, 0.8], steps: 4}}
+      - {name: inpainting, params: {steps: 8}}
+
+Each spec's `name` is the baseline's name in results; `params.kind` may pick the method when the
+name is a custom label (e.g. two reconstruction variants). Values go to RUN_DIR/baselines.jsonl,
+one line per (prompt, baseline signature): {"prompt_id", "baseline", "signature", "u", "cost",
+"components"}; lines already there are not recomputed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from harness.baselines.base import Baseline, Outcome, Resources
+from harness.errors import PuncError
+
+BASELINES_FILE = "baselines.jsonl"
+
+
+def _registry() -> dict[str, tuple[type[Baseline], dict[str, Any]]]:
+    from harness.baselines.feature_entropy import FeatureEntropy
+    from harness.baselines.inpainting import Inpainting
+    from harness.baselines.reconstruction import Reconstruction
+    from harness.baselines.seed_ensemble import SeedEnsemble
+
+    return {
+        "seed_ensemble": (SeedEnsemble, {}),
+        "seed_ensemble_ssim": (SeedEnsemble, {"similarity": "ssim"}),
+        "feature_entropy": (FeatureEntropy, {}),
+        "reconstruction": (Reconstruction, {}),
+        "inpainting": (Inpainting, {}),
+    }
+
+
+def available_baselines() -> list[str]:
+    return sorted(_registry())
+
+
+def build_baseline(
+    name: str, params: dict[str, Any] | None = None, resources: Resources | None = None
+) -> Baseline:
+    params = dict(params or {})
+    kind = params.pop("kind", name)
+    registry = _registry()
+    if kind not in registry:
+        raise PuncError(f"unknown baseline '{kind}'; available: {', '.join(sorted(registry))}")
+    cls, defaults = registry[kind]
+    return cls.from_params(resources or Resources(), {**defaults, **params})  # type: ignore[attr-defined]
+
+
+def read_baselines(root: Any) -> list[dict[str, Any]]:
+    from pathlib import Path
+
+    from harness.run.jsonl import read_jsonl
+
+    return list(read_jsonl(Path(root) / BASELINES_FILE))
+
+
+def run_baselines(
+    store: Any,
+    prompts: Sequence[Any],
+    images: dict[tuple[str, int], dict[str, Any]],
+    specs: Sequence[Any],
+    generator_spec: str | None,
+    device: str | None = None,
+    progress: bool = True,
+) -> dict[str, dict[str, Any]]:
+    """Compute every baseline for every prompt with images; resumable per (prompt_id, signature).
+
+    Returns {name: {"signature", "cost": {"network_passes_per_prompt", "seconds_per_prompt"}}},
+    the cost averaged over this signature's lines in baselines.jsonl.
+    """
+    from harness.run.jsonl import JsonlAppender, read_jsonl
+    from harness.run.progress import stage_progress
+
+    log = store.root / BASELINES_FILE
+    resources = Resources(generator_spec, device)
+    built: list[tuple[str, Baseline, str]] = []
+    for spec in specs:
+        baseline = build_baseline(spec.name, spec.params, resources)
+        built.append((spec.name, baseline, baseline.signature()))
+    names = [name for name, _, _ in built]
+    if len(set(names)) != len(names):
+        raise PuncError(f"baselines: each name at most once (got {names}); use params.kind for variants")
+
+    by_prompt: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for (pid, index), record in images.items():
+        by_prompt[pid].append((index, record["image_hash"]))
+    texts = {p.id: p.text for p in prompts}
+    order = [p.id for p in prompts if p.id in by_prompt]
+    existing: dict[tuple[str, str], dict[str, Any]] = {
+        (r["prompt_id"], r["signature"]): r for r in read_jsonl(log) if "signature" in r
+    }
+    try:
+        with stage_progress(progress) as bar, JsonlAppender(log) as out:
+            for name, baseline, sig in built:
+                todo = [pid for pid in order if (pid, sig) not in existing]
+                task = bar.add_task(name[:10], total=len(order), completed=len(order) - len(todo))
+                if todo:
+                    baseline.prepare()
+                for pid in todo:
+                    pictures = [store.open_image(h) for _, h in sorted(by_prompt[pid])]
+                    started = time.perf_counter()
+                    try:
+                        outcome: Outcome = baseline.evaluate(texts[pid], pictures)
+                    except PuncError:
+                        raise
+                    except Exception as exc:  # one prompt's failure must not end the stage
+                        store.record_failure(
+                            "baselines", f"{name}: {type(exc).__name__}: {exc}", prompt_id=pid
+                        )
+                        bar.advance(task)
+                        continue
+                    record = {
+                        "prompt_id": pid,
+                        "baseline": name,
+                        "signature": sig,
+                        "u": outcome.u,
+                        "components": outcome.components,
+                        "n_images": len(pictures),
+                        "cost": {
+                            "network_passes_per_prompt": outcome.passes,
+                            "seconds_per_prompt": round(time.perf_counter() - started, 6),
+                        },
+                    }
+                    out.append(record)
+                    existing[(pid, sig)] = record
+                    bar.advance(task)
+    finally:
+        resources.close()
+    summary: dict[str, dict[str, Any]] = {}
+    for name, _, sig in built:
+        lines = [r for (pid, s), r in existing.items() if s == sig and pid in by_prompt]
+        summary[name] = {"signature": sig, "cost": mean_cost(lines), "n_prompts": len(lines)}
+    return summary
+
+
+def mean_cost(lines: Sequence[dict[str, Any]]) -> dict[str, float | None]:
+    if not lines:
+        return {"network_passes_per_prompt": None, "seconds_per_prompt": None}
+    n = len(lines)
+    return {
+        "network_passes_per_prompt": sum(r["cost"]["network_passes_per_prompt"] for r in lines) / n,
+        "seconds_per_prompt": sum(r["cost"]["seconds_per_prompt"] for r in lines) / n,
+    }
+
+
+__all__ = ["BASELINES_FILE", "available_baselines", "build_baseline", "read_baselines", "run_baselines"]

@@ -1,0 +1,115 @@
+"""The baseline protocol and the resources baselines share (image encoders, the generator pipeline).
+
+A baseline maps the K stored images of one prompt (and the prompt text) to one number u, higher =
+more uncertain, and counts the network forward passes it made for that prompt. Heavy models are
+loaded lazily and shared between baselines through `Resources`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Any, ClassVar
+
+from PIL import Image
+
+from harness.errors import PuncError
+
+
+def version_of(distribution: str) -> str:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "absent"
+
+
+def versions(*names: str) -> str:
+    return ":".join(f"{n}={version_of(n)}" for n in names)
+
+
+@dataclass
+class Outcome:
+    """One prompt's baseline value, the passes it cost, and optional components (for z-scoring)."""
+
+    u: float
+    passes: int
+    components: dict[str, float] = field(default_factory=dict)
+
+
+class Resources:
+    """Lazily loaded models shared by every baseline of one run (one encoder per spec, one pipeline)."""
+
+    def __init__(self, generator_spec: str | None = None, device: str | None = None) -> None:
+        self.generator_spec = generator_spec
+        self.device = device
+        self._encoders: dict[str | None, Any] = {}
+        self._adapter: Any = None
+
+    def encoder(self, spec: str | None) -> Any:
+        from harness.baselines.features import ImageEncoder
+
+        if spec not in self._encoders:
+            self._encoders[spec] = ImageEncoder.load(spec, self.device)
+        return self._encoders[spec]
+
+    def adapter(self) -> Any:
+        from harness.baselines.pipeline import PipelineAdapter
+
+        if self._adapter is None:
+            if not self.generator_spec:
+                raise PuncError("this baseline needs the generator pipeline, but no generator was given")
+            from harness.generators.diffusers_pipeline import load_pipeline
+
+            pipe, device, _ = load_pipeline(self.generator_spec, self.device)
+            self._adapter = PipelineAdapter(pipe, device)
+        return self._adapter
+
+    def close(self) -> None:
+        """Drop the models (the generator pipeline can be large) before the next stage."""
+        import gc
+
+        self._adapter = None
+        self._encoders.clear()
+        gc.collect()
+        try:
+            import torch
+
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+        except ImportError:
+            pass
+
+
+class Baseline(ABC):
+    kind: ClassVar[str]
+    needs_pipeline: ClassVar[bool] = False
+
+    def __init__(self, resources: Resources | None = None) -> None:
+        self.resources = resources or Resources()
+
+    @abstractmethod
+    def signature(self) -> str:
+        """Method, parameters, encoder and generator identity, library versions."""
+
+    def prepare(self) -> None:
+        """Load the models this baseline needs, so that load time is not billed to the first prompt."""
+        path = getattr(self, "_encoder_path", None)
+        if path is not None:
+            self.resources.encoder(path)
+        if self.needs_pipeline:
+            self.resources.adapter()
+
+    @abstractmethod
+    def evaluate(self, prompt_text: str, images: Sequence[Image.Image]) -> Outcome:
+        """u for the images of one prompt."""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.signature()}>"
+
+
+def check_params(kind: str, params: dict[str, Any], allowed: set[str]) -> None:
+    unknown = sorted(set(params) - allowed)
+    if unknown:
+        raise PuncError(f"baseline '{kind}': unknown params {unknown}; allowed: {sorted(allowed)}")

@@ -1,0 +1,324 @@
+"""Can an uncertainty score tell shifted prompts from in-distribution ones? (spec section 5)
+
+For each shifted set (vague, corrupted, ood) against the in-distribution set (shift none), with the
+shifted prompts as positives and higher score = more likely shifted:
+- AUROC: `sklearn.metrics.roc_auc_score` (ties count one half).
+- AUPR: `sklearn.metrics.average_precision_score` (step-wise average precision, no interpolation).
+- FPR95: from `sklearn.metrics.roc_curve(drop_intermediate=False)`, the smallest FPR among the ROC
+  operating points (score thresholds) whose TPR ≥ 0.95; no interpolation between points.
+- Confidence intervals: percentile bootstrap over prompts, positives and negatives resampled
+  separately (so each replicate keeps n_pos and n_neg), seeded.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from harness.errors import PuncError
+
+SHIFTED = ("vague", "corrupted", "ood")
+IN_DISTRIBUTION = "none"
+PUNC_SCORES = {"u_ale": "U_ale", "u_epi": "U_epi", "u_tot": "U_tot"}
+METRICS = ("auroc", "aupr", "fpr95")
+FPR95_RULE = (
+    "smallest FPR among ROC operating points (sklearn roc_curve, drop_intermediate=False) with TPR >= 0.95; "
+    "no interpolation"
+)
+
+
+# -- metrics -----------------------------------------------------------------------------------
+def _labels(pos: Sequence[float], neg: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+    pos, neg = np.asarray(pos, dtype=float), np.asarray(neg, dtype=float)
+    if pos.size == 0 or neg.size == 0:
+        raise ValueError("need at least one positive and one negative")
+    y = np.concatenate([np.ones(pos.size), np.zeros(neg.size)])
+    return y, np.concatenate([pos, neg])
+
+
+def fpr_at_tpr(y: np.ndarray, scores: np.ndarray, target: float = 0.95) -> float:
+    from sklearn.metrics import roc_curve
+
+    fpr, tpr, _ = roc_curve(y, scores, drop_intermediate=False)
+    return float(fpr[tpr >= target - 1e-12].min())
+
+
+def detection_metrics(pos: Sequence[float], neg: Sequence[float]) -> dict[str, float]:
+    """AUROC, AUPR and FPR at 95 % TPR with the positives (shifted prompts) as the positive class."""
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    y, s = _labels(pos, neg)
+    return {
+        "auroc": float(roc_auc_score(y, s)),
+        "aupr": float(average_precision_score(y, s)),
+        "fpr95": fpr_at_tpr(y, s),
+    }
+
+
+def fast_metrics(pos: np.ndarray, neg: np.ndarray) -> dict[str, float]:
+    """The same three numbers as `detection_metrics` in plain numpy (for the bootstrap's thousands of
+    replicates); tests check it equals the scikit-learn values, ties included."""
+    from scipy.stats import rankdata
+
+    y, s = _labels(pos, neg)
+    n_pos, n_neg = pos.size, neg.size
+    ranks = rankdata(s)
+    auroc = (ranks[:n_pos].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg)
+    order = np.argsort(-s, kind="mergesort")
+    s_sorted, y_sorted = s[order], y[order]
+    last = np.r_[np.where(np.diff(s_sorted))[0], y.size - 1]
+    tps = np.cumsum(y_sorted)[last]
+    fps = last + 1 - tps
+    precision = tps / (tps + fps)
+    recall = tps / n_pos
+    aupr = float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+    fpr95 = float((fps / n_neg)[recall >= 0.95 - 1e-12].min())
+    return {"auroc": float(auroc), "aupr": aupr, "fpr95": fpr95}
+
+
+def bootstrap_ci(
+    pos: Sequence[float],
+    neg: Sequence[float],
+    n_boot: int = 1000,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> dict[str, list[float]]:
+    """Percentile intervals; positives and negatives resampled separately with replacement."""
+    pos, neg = np.asarray(pos, dtype=float), np.asarray(neg, dtype=float)
+    if n_boot <= 0:
+        point = detection_metrics(pos, neg)
+        return {m: [point[m], point[m]] for m in METRICS}
+    rng = np.random.default_rng(seed)
+    draws: dict[str, list[float]] = {m: [] for m in METRICS}
+    for _ in range(n_boot):
+        p = pos[rng.integers(0, pos.size, pos.size)]
+        n = neg[rng.integers(0, neg.size, neg.size)]
+        for key, value in fast_metrics(p, n).items():
+            draws[key].append(value)
+    alpha = (1.0 - confidence) / 2.0
+    return {m: [float(np.quantile(v, alpha)), float(np.quantile(v, 1.0 - alpha))] for m, v in draws.items()}
+
+
+# -- reading a run -----------------------------------------------------------------------------
+@dataclass
+class RunScores:
+    run: str
+    model: str
+    scorer: str
+    shifts: dict[str, str]
+    scores: dict[str, dict[str, float]] = field(default_factory=dict)  # score name -> prompt id -> value
+    costs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    signatures: dict[str, str] = field(default_factory=dict)
+
+
+def load_results(run_dir: Path) -> Any:
+    from harness.run.schema import Results
+
+    path = Path(run_dir) / "results.json"
+    if not path.is_file():
+        raise PuncError(f"{run_dir}: no results.json (run `punc eval` first, or pass a run directory)")
+    try:
+        return Results.model_validate_json(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise PuncError(f"{path}: not a valid results.json ({str(exc).splitlines()[0]})") from None
+
+
+def punc_cost(results: Any) -> dict[str, Any]:
+    """PUNC's own cost per prompt: K × S judge caption calls plus text scoring (generation excluded,
+    as it is shared with every baseline); seconds from the run's caption and score timings."""
+    n = max(int(results.counts.get("prompts", 0)), 1)
+    k = int(results.generation_recipe.get("images_per_prompt") or 0)
+    s = int(results.judge.get("samples_per_image") or 1)
+    seconds = (results.timings.get("caption_s", 0.0) + results.timings.get("score_s", 0.0)) / n
+    return {
+        "network_passes_per_prompt": k * s,
+        "seconds_per_prompt": round(seconds, 6),
+        "unit": "judge caption calls (one generate() each) per prompt",
+    }
+
+
+def _zscored_baseline(lines: list[dict[str, Any]], shifts: dict[str, str]) -> dict[str, float]:
+    """u per prompt; with several components, the sum of components z-scored on in-distribution prompts."""
+    keys = sorted(lines[0].get("components") or {}) if lines else []
+    if len(keys) < 2 or not all(set(r.get("components") or {}) >= set(keys) for r in lines):
+        return {r["prompt_id"]: float(r["u"]) for r in lines}
+    ref = [r for r in lines if shifts.get(r["prompt_id"]) == IN_DISTRIBUTION] or lines
+    stats = {}
+    for key in keys:
+        values = np.array([r["components"][key] for r in ref], dtype=float)
+        stats[key] = (values.mean(), values.std() if values.std() > 1e-12 else 1.0)
+    return {
+        r["prompt_id"]: float(sum((r["components"][k] - stats[k][0]) / stats[k][1] for k in keys))
+        for r in lines
+    }
+
+
+def load_run_scores(run_dir: str | Path, scorer: str | None = None) -> RunScores:
+    from harness.baselines import BASELINES_FILE, mean_cost
+    from harness.run.jsonl import read_jsonl
+
+    run_dir = Path(run_dir)
+    results = load_results(run_dir)
+    available = sorted({name for p in results.per_prompt for name in p.uncertainty})
+    chosen = scorer or results.primary_scorer or (available[0] if available else None)
+    if chosen is None or chosen not in available:
+        raise PuncError(
+            f"{run_dir}: no uncertainty for scorer {chosen!r}; scorers with U_ale/U_epi/U_tot here: "
+            f"{', '.join(available) or 'none'}"
+        )
+    shifts = {p.prompt_id: str(p.labels.get("shift", IN_DISTRIBUTION)) for p in results.per_prompt}
+    out = RunScores(run=str(run_dir), model=results.model_name, scorer=chosen, shifts=shifts)
+    cost = punc_cost(results)
+    for key, label in PUNC_SCORES.items():
+        name = f"{label} ({chosen})"
+        out.scores[name] = {
+            p.prompt_id: float(p.uncertainty[chosen][key].mean)
+            for p in results.per_prompt
+            if chosen in p.uncertainty and key in p.uncertainty[chosen]
+        }
+        out.costs[name] = cost
+        out.signatures[name] = results.scorers.get(chosen, "")
+    lines = list(read_jsonl(run_dir / BASELINES_FILE))
+    by_name: dict[str, list[dict[str, Any]]] = {}
+    for record in lines:
+        by_name.setdefault(record["baseline"], []).append(record)
+    for name, records in sorted(by_name.items()):
+        recorded = (results.baselines.get(name) or {}).get("signature")
+        signature = recorded or records[-1]["signature"]
+        chosen_lines = {r["prompt_id"]: r for r in records if r["signature"] == signature}
+        kept = [r for pid, r in chosen_lines.items() if pid in shifts]
+        if not kept:
+            continue
+        out.scores[name] = _zscored_baseline(kept, shifts)
+        out.costs[name] = mean_cost(kept)
+        out.signatures[name] = signature
+    return out
+
+
+# -- comparisons -------------------------------------------------------------------------------
+def compare(run: RunScores, n_boot: int = 1000, seed: int = 0) -> list[dict[str, Any]]:
+    comparisons = []
+    present = sorted(set(run.shifts.values()))
+    if IN_DISTRIBUTION not in present:
+        raise PuncError(f"{run.run}: no in-distribution prompts (shift none) to compare against")
+    for shift in [s for s in SHIFTED if s in present]:
+        for name, values in run.scores.items():
+            pos = [v for pid, v in values.items() if run.shifts.get(pid) == shift and np.isfinite(v)]
+            neg = [
+                v for pid, v in values.items() if run.shifts.get(pid) == IN_DISTRIBUTION and np.isfinite(v)
+            ]
+            if not pos or not neg:
+                continue
+            point = detection_metrics(pos, neg)
+            comparisons.append(
+                {
+                    "shift": shift,
+                    "score": name,
+                    **point,
+                    "ci": bootstrap_ci(pos, neg, n_boot, seed),
+                    "n_pos": len(pos),
+                    "n_neg": len(neg),
+                    "cost": run.costs.get(name),
+                }
+            )
+    return comparisons
+
+
+def _fmt(value: float | None, digits: int = 3) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def markdown_table(run: RunScores, comparisons: list[dict[str, Any]]) -> str:
+    punc = run.costs.get(next(iter(run.scores), ""), {}) or {}
+    lines = [
+        f"# Shift detection: {run.model}",
+        "",
+        f"Run `{run.run}`; PUNC scorer `{run.scorer}`. Positives: shifted prompts; negatives: shift none.",
+        f"95 % percentile-bootstrap intervals over prompts. FPR95 rule: {FPR95_RULE}.",
+        "",
+        "| shift | score | AUROC [95 % CI] | AUPR [95 % CI] | FPR95 [95 % CI] | n+/n− | passes/prompt | s/prompt |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for c in comparisons:
+        cells = [f"{_fmt(c[m])} [{_fmt(c['ci'][m][0])}, {_fmt(c['ci'][m][1])}]" for m in METRICS]
+        cost = c.get("cost") or {}
+        lines.append(
+            f"| {c['shift']} | {c['score']} | {' | '.join(cells)} | {c['n_pos']}/{c['n_neg']} | "
+            f"{_fmt(cost.get('network_passes_per_prompt'), 1)} | {_fmt(cost.get('seconds_per_prompt'), 4)} |"
+        )
+    lines += [
+        "",
+        f"PUNC passes are judge caption calls ({punc.get('network_passes_per_prompt')}/prompt); baseline "
+        "passes count denoiser, VAE and image-encoder forward passes. Generating the K images is shared "
+        "by all methods and not counted.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def plot_roc(run: RunScores, out_dir: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import roc_curve
+
+    paths = []
+    for shift in [s for s in SHIFTED if s in set(run.shifts.values())]:
+        fig, ax = plt.subplots(figsize=(5, 5))
+        drawn = 0
+        for name, values in run.scores.items():
+            pos = [v for pid, v in values.items() if run.shifts.get(pid) == shift]
+            neg = [v for pid, v in values.items() if run.shifts.get(pid) == IN_DISTRIBUTION]
+            if not pos or not neg:
+                continue
+            y, s = _labels(pos, neg)
+            fpr, tpr, _ = roc_curve(y, s)
+            ax.plot(fpr, tpr, label=f"{name} ({detection_metrics(pos, neg)['auroc']:.2f})")
+            drawn += 1
+        ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1)
+        ax.set(
+            xlabel="false positive rate", ylabel="true positive rate", title=f"{run.model}: {shift} vs none"
+        )
+        ax.legend(fontsize=7, loc="lower right")
+        if drawn:
+            path = out_dir / f"roc_{shift}.png"
+            fig.savefig(path, dpi=120, bbox_inches="tight")
+            paths.append(path)
+        plt.close(fig)
+    return paths
+
+
+def detect(
+    run_dir: str | Path, out_dir: str | Path, scorer: str | None = None, n_boot: int = 1000, seed: int = 0
+) -> dict[str, Any]:
+    """Compute, write detection.json, detection.md and roc_<shift>.png into out_dir; return the JSON."""
+    from harness.run.jsonl import atomic_write_json, atomic_write_text
+
+    run = load_run_scores(run_dir, scorer)
+    comparisons = compare(run, n_boot, seed)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "run": run.run,
+        "model": run.model,
+        "scorer": run.scorer,
+        "positives": "shifted prompts",
+        "negatives": "shift none",
+        "bootstrap": {"samples": n_boot, "seed": seed, "confidence": 0.95, "method": "percentile, strata"},
+        "fpr95_rule": FPR95_RULE,
+        "signatures": run.signatures,
+        "comparisons": comparisons,
+    }
+    atomic_write_json(out_dir / "detection.json", payload)
+    atomic_write_text(out_dir / "detection.md", markdown_table(run, comparisons))
+    plot_roc(run, out_dir)
+    return payload
+
+
+def read_detection(path: str | Path) -> dict[str, Any]:
+    return json.loads(Path(path).read_text(encoding="utf-8"))

@@ -75,7 +75,7 @@ class DiffusersGenerator(Generator):
         self.revision = revision
         self.pipeline_kwargs = pipeline_kwargs
         self.pipe, self.device, self.dtype = load_pipeline(spec, device, dtype, revision)
-        self.batch_size = batch_size or (8 if self.device != "cpu" else 16)
+        self.batch_size = batch_size or (8 if self.device != "cpu" else 64)
 
     def describe(self) -> dict[str, Any]:
         local = Path(self.spec).exists()

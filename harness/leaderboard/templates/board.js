@@ -283,6 +283,10 @@
       var fig = el("figure", { "data-index": img.index });
       if (img.src) {
         var tag = el("img", { alt: "image " + img.index + " for prompt " + p.id });
+        tag.addEventListener("load", function () {
+          // small images (e.g. 32x32 from the embedded world) are enlarged without blurring
+          if (tag.naturalWidth < 128) tag.style.imageRendering = "pixelated";
+        });
         tag.src = img.src;
         fig.appendChild(tag);
       } else {

@@ -2,6 +2,7 @@
 
     python scripts/make_world_prompts.py
 Deterministic (fixed seed in harness/world/prompts.py)."""
+
 from __future__ import annotations
 
 import json
@@ -11,12 +12,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from harness.world.prompts import build_all  # noqa: E402
+from harness.world.prompts import build_all, build_bias_probe  # noqa: E402
 
 
 def main(out_dir: Path = ROOT / "prompts") -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
-    for name, prompts in build_all().items():
+    for name, prompts in {**build_all(), "bias_probe": build_bias_probe()}.items():
         path = out_dir / f"world_{name}.jsonl"
         with path.open("w") as f:
             for p in prompts:

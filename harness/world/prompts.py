@@ -7,6 +7,7 @@ prompts is never used: the generator's default background is plain). Two-object 
 "objects" (list of attribute dicts). OOD prompts carry "unseen": the concepts outside the
 generator's training vocabulary. Bias probes (in the id set) carry "bias_probe".
 """
+
 from __future__ import annotations
 
 import itertools
@@ -45,7 +46,10 @@ def _attrs(obj, background="plain"):
 
 
 def full_combos():
-    return [_obj(s, c, z, p) for s, c, z, p in itertools.product(GEN_SHAPES, GEN_COLOURS, GEN_SIZES, GEN_POSITIONS)]
+    return [
+        _obj(s, c, z, p)
+        for s, c, z, p in itertools.product(GEN_SHAPES, GEN_COLOURS, GEN_SIZES, GEN_POSITIONS)
+    ]
 
 
 def heldout_full_combos(seed: int = SEED):
@@ -59,8 +63,13 @@ def heldout_full_combos(seed: int = SEED):
 def build_id(seed: int = SEED) -> list[dict[str, Any]]:
     out = []
     for i, o in enumerate(heldout_full_combos(seed)):
-        out.append({"id": f"world_id.full.{i:03d}", "text": object_phrase(o),
-                    "labels": {"shift": "none", "category": "full", "attributes": _attrs(o)}})
+        out.append(
+            {
+                "id": f"world_id.full.{i:03d}",
+                "text": object_phrase(o),
+                "labels": {"shift": "none", "category": "full", "attributes": _attrs(o)},
+            }
+        )
     rng = random.Random(seed + 1)
     others = [s for s in GEN_SHAPES if s != BIAS_SHAPE]
     circle = [_obj(BIAS_SHAPE, None, z, p) for z, p in itertools.product(GEN_SIZES, GEN_POSITIONS)]
@@ -70,10 +79,24 @@ def build_id(seed: int = SEED) -> list[dict[str, Any]]:
     p_other = 1.0 / len(GEN_COLOURS)
     for grp, objs, rate in (("biased", circle, BIAS_PROB), ("unbiased", other, p_other)):
         for i, o in enumerate(objs[:N_BIAS_PER_GROUP]):
-            out.append({"id": f"world_id.bias_{grp}.{i:03d}", "text": object_phrase(o), "labels": {
-                "shift": "none", "category": f"bias_probe_{grp}", "attributes": _attrs(o),
-                "bias_probe": {"attribute": "colour", "shape": o["shape"], "biased": grp == "biased",
-                               "expected_value": BIAS_COLOUR, "expected_rate": rate}}})
+            out.append(
+                {
+                    "id": f"world_id.bias_{grp}.{i:03d}",
+                    "text": object_phrase(o),
+                    "labels": {
+                        "shift": "none",
+                        "category": f"bias_probe_{grp}",
+                        "attributes": _attrs(o),
+                        "bias_probe": {
+                            "attribute": "colour",
+                            "shape": o["shape"],
+                            "biased": grp == "biased",
+                            "expected_value": BIAS_COLOUR,
+                            "expected_rate": rate,
+                        },
+                    },
+                }
+            )
     return out
 
 
@@ -93,9 +116,18 @@ def build_vague(seed: int = SEED) -> list[dict[str, Any]]:
     out = []
     for i, (named, o) in enumerate(texts[:N_VAGUE]):
         cat = "open_all" if not named else "named_" + "_".join(named)
-        out.append({"id": f"world_vague.{i:03d}", "text": object_phrase(o), "labels": {
-            "shift": "vague", "category": cat, "attributes": _attrs(o, None),
-            "open": [k for k in keys if o[k] is None]}})
+        out.append(
+            {
+                "id": f"world_vague.{i:03d}",
+                "text": object_phrase(o),
+                "labels": {
+                    "shift": "vague",
+                    "category": cat,
+                    "attributes": _attrs(o, None),
+                    "open": [k for k in keys if o[k] is None],
+                },
+            }
+        )
     return out
 
 
@@ -105,13 +137,13 @@ def _typo(word: str, rng: random.Random) -> str:
     kind = rng.choice(["swap", "drop", "double", "sub"])
     i = rng.randrange(1, len(word) - 1)
     if kind == "swap":
-        return word[:i] + word[i + 1] + word[i] + word[i + 2:]
+        return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
     if kind == "drop":
-        return word[:i] + word[i + 1:]
+        return word[:i] + word[i + 1 :]
     if kind == "double":
         return word[:i] + word[i] + word[i:]
     c = rng.choice("abcdefghijklmnopqrstuvwxyz".replace(word[i], ""))
-    return word[:i] + c + word[i + 1:]
+    return word[:i] + c + word[i + 1 :]
 
 
 def build_corrupted(seed: int = SEED) -> list[dict[str, Any]]:
@@ -130,9 +162,18 @@ def build_corrupted(seed: int = SEED) -> list[dict[str, Any]]:
                 if t != words[j]:
                     words[j] = t
                     break
-        out.append({"id": f"world_corrupted.{i:03d}", "text": " ".join(words), "labels": {
-            "shift": "corrupted", "category": f"typos_{n}", "attributes": _attrs(o),
-            "clean_text": object_phrase(o)}})
+        out.append(
+            {
+                "id": f"world_corrupted.{i:03d}",
+                "text": " ".join(words),
+                "labels": {
+                    "shift": "corrupted",
+                    "category": f"typos_{n}",
+                    "attributes": _attrs(o),
+                    "clean_text": object_phrase(o),
+                },
+            }
+        )
     return out
 
 
@@ -140,8 +181,12 @@ def build_ood(seed: int = SEED) -> list[dict[str, Any]]:
     """Known object + concepts the generator never saw (a second object of an unseen shape or
     colour, an unseen background texture, or an unseen attribute on the single object)."""
     rng = random.Random(seed + 4)
-    plan = ["second_object_unseen"] * 45 + ["unseen_background"] * 35 + ["unseen_all"] * 20 + \
-           ["unseen_attribute"] * (N_OOD - 100)
+    plan = (
+        ["second_object_unseen"] * 45
+        + ["unseen_background"] * 35
+        + ["unseen_all"] * 20
+        + ["unseen_attribute"] * (N_OOD - 100)
+    )
     out, seen = [], set()
     i = 0
     while i < len(plan):
@@ -153,11 +198,23 @@ def build_ood(seed: int = SEED) -> list[dict[str, Any]]:
         bg = "plain"
         if cat in ("second_object_unseen", "unseen_all"):
             if rng.random() < 0.5:
-                o2 = _obj(rng.choice(UNSEEN_SHAPES), rng.choice(GEN_COLOURS + UNSEEN_COLOURS), rng.choice(GEN_SIZES), p2)
+                o2 = _obj(
+                    rng.choice(UNSEEN_SHAPES),
+                    rng.choice(GEN_COLOURS + UNSEEN_COLOURS),
+                    rng.choice(GEN_SIZES),
+                    p2,
+                )
             else:
-                o2 = _obj(rng.choice(GEN_SHAPES + UNSEEN_SHAPES), rng.choice(UNSEEN_COLOURS), rng.choice(GEN_SIZES), p2)
+                o2 = _obj(
+                    rng.choice(GEN_SHAPES + UNSEEN_SHAPES),
+                    rng.choice(UNSEEN_COLOURS),
+                    rng.choice(GEN_SIZES),
+                    p2,
+                )
             objs.append(o2)
-            unseen += ["second_object"] + [v for v in (o2["shape"], o2["colour"]) if v in UNSEEN_SHAPES + UNSEEN_COLOURS]
+            unseen += ["second_object"] + [
+                v for v in (o2["shape"], o2["colour"]) if v in UNSEEN_SHAPES + UNSEEN_COLOURS
+            ]
         if cat in ("unseen_background", "unseen_all", "unseen_attribute"):
             bg = rng.choice(UNSEEN_BACKGROUNDS)
             unseen.append(bg)
@@ -176,16 +233,41 @@ def build_ood(seed: int = SEED) -> list[dict[str, Any]]:
         if text in seen:
             continue
         seen.add(text)
-        out.append({"id": f"world_ood.{i:03d}", "text": text, "labels": {
-            "shift": "ood", "category": cat, "attributes": _attrs(o1, bg), "objects": objs,
-            "unseen": unseen, "canonical_caption": caption({"objects": objs, "background": bg})}})
+        out.append(
+            {
+                "id": f"world_ood.{i:03d}",
+                "text": text,
+                "labels": {
+                    "shift": "ood",
+                    "category": cat,
+                    "attributes": _attrs(o1, bg),
+                    "objects": objs,
+                    "unseen": unseen,
+                    "canonical_caption": caption({"objects": objs, "background": bg}),
+                },
+            }
+        )
         i += 1
     return out
 
 
 def build_all(seed: int = SEED) -> dict[str, list[dict[str, Any]]]:
-    return {"id": build_id(seed), "vague": build_vague(seed), "corrupted": build_corrupted(seed),
-            "ood": build_ood(seed)}
+    return {
+        "id": build_id(seed),
+        "vague": build_vague(seed),
+        "corrupted": build_corrupted(seed),
+        "ood": build_ood(seed),
+    }
+
+
+def build_bias_probe(seed: int = SEED) -> list[dict[str, Any]]:
+    """Prompts that name a shape but leave its colour open (from the id and vague sets): the bias task."""
+    sets = build_all(seed)
+    return [
+        p
+        for p in sets["id"] + sets["vague"]
+        if p["labels"]["attributes"].get("shape") and p["labels"]["attributes"].get("colour") is None
+    ]
 
 
 def eval_texts(seed: int = SEED) -> set[str]:

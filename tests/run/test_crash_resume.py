@@ -95,6 +95,41 @@ def score_table(out: Path) -> dict[tuple, dict]:
     return table
 
 
+def assert_same_scores(got: dict, expected: dict) -> None:
+    """Same items, same images; ROUGE exact; BERTScore within float32 rounding.
+
+    Two processes scoring identical captions already differ by up to ~2.4e-7 in BERTScore on CPU
+    (float32 kernels are not bitwise reproducible across processes), so that part gets 1e-6.
+    """
+    assert got.keys() == expected.keys()
+    for key, (image_hash, values) in got.items():
+        expected_hash, expected_values = expected[key]
+        assert image_hash == expected_hash, key
+        tolerance = 0.0 if key[3] == "rouge1" else 1e-6
+        for output, value in values.items():
+            assert abs(value - expected_values[output]) <= tolerance, (
+                key,
+                output,
+                value,
+                expected_values[output],
+            )
+
+
+def assert_close_tree(got, expected, path="") -> None:
+    if isinstance(expected, dict):
+        assert got.keys() == expected.keys(), path
+        for key in expected:
+            assert_close_tree(got[key], expected[key], f"{path}.{key}")
+    elif isinstance(expected, list):
+        assert len(got) == len(expected), path
+        for index, (a, b) in enumerate(zip(got, expected, strict=True)):
+            assert_close_tree(a, b, f"{path}[{index}]")
+    elif isinstance(expected, float):
+        assert abs(got - expected) <= 1e-6, (path, got, expected)
+    else:
+        assert got == expected, path
+
+
 def unique_keys(path: Path, fields: tuple[str, ...]) -> None:
     keys = [tuple(json.loads(raw)[f] for f in fields) for raw in path.read_text().splitlines()]
     assert len(keys) == len(set(keys)), f"duplicated lines in {path.name}"
@@ -126,14 +161,23 @@ def test_sigkill_in_every_stage_then_resume_equals_uninterrupted(workspace, tmp_
     run_to_end(workspace, interrupted)
 
     assert kills >= 4, "the runs finished before most kills could land; make the stages slower"
-    assert score_table(interrupted) == expected
+    assert_same_scores(score_table(interrupted), expected)
     unique_keys(interrupted / "images.jsonl", ("prompt_id", "index"))
     unique_keys(interrupted / "captions.jsonl", ("prompt_id", "index", "sample_index", "judge"))
     results = json.loads((interrupted / "results.json").read_text())
     reference_results = json.loads((reference / "results.json").read_text())
     assert results["complete"] is True
-    assert results["per_prompt"] == reference_results["per_prompt"]
-    assert results["overall"] == reference_results["overall"]
+    assert_close_tree(results["per_prompt"], reference_results["per_prompt"])
+    assert_close_tree(results["overall"], reference_results["overall"])
+    captions = {
+        (r["prompt_id"], r["index"]): r["caption"]
+        for r in map(json.loads, (interrupted / "captions.jsonl").open())
+    }
+    expected_captions = {
+        (r["prompt_id"], r["index"]): r["caption"]
+        for r in map(json.loads, (reference / "captions.jsonl").open())
+    }
+    assert captions == expected_captions
     events = [json.loads(raw) for raw in (interrupted / "events.jsonl").read_text().splitlines()]
     redone = sum(e.get("finished_items", 0) for e in events if e["event"] == "recompute")
     print(

@@ -40,6 +40,9 @@ class Generator(ABC):
 
     #: how many requests `generate` should get at once
     batch_size: int = 8
+    #: True when an image does not depend on what else is in its batch (then a resumed run sends only
+    #: the missing items); False for models whose batched kernels round differently per batch
+    batch_invariant: bool = False
 
     @abstractmethod
     def describe(self) -> dict[str, Any]:

@@ -17,6 +17,7 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 
 class PremadeGenerator(Generator):
     batch_size = 32
+    batch_invariant = True  # files are read, nothing is computed
 
     def __init__(self, spec: str, **_: Any) -> None:
         self.source = Path(spec)

@@ -39,6 +39,10 @@ class CaptionResult:
 class Judge(ABC):
     """Backends never raise for a single bad item: they return a CaptionResult with `error` instead."""
 
+    #: True when a caption does not depend on what else is in its batch (a remote server answers each
+    #: request alone): a resumed run then sends only the missing items.
+    batch_invariant: bool = False
+
     def __init__(self, config: JudgeConfig) -> None:
         self.config = config
 

@@ -76,6 +76,8 @@ def parse_content(body: Any) -> str | None:
 class OpenAIJudge(Judge):
     """Captions through an OpenAI-compatible server; see the module docstring."""
 
+    batch_invariant = True  # each image is its own request
+
     def __init__(
         self,
         config: JudgeConfig,

@@ -66,17 +66,21 @@ def generator_identity(spec: str) -> str:
 
 
 def plan_chunks(
-    grid: list[Any], size: int, done: Any, usable: Any = None
+    grid: list[Any], size: int, done: Any, batch_invariant: bool = False
 ) -> list[tuple[list[Any], set[Any]]]:
-    """Fixed batches over the whole work grid, keeping those with work left.
+    """Batches of work still to do, as (batch, unfinished items of it).
 
-    Batched kernels round differently for different batch compositions, so a resumed run must batch
-    exactly like an uninterrupted one: a chunk with some finished items is recomputed whole, and
-    only its unfinished items are stored.
+    Batched kernels round differently for different batch compositions, so for local models a resumed
+    run must batch exactly like an uninterrupted one: batches are fixed over the whole work grid, and a
+    batch with some finished items is recomputed whole (only its unfinished items are stored).
+    Batch-invariant backends (a remote judge, pre-made images) get only the unfinished items.
     """
+    if batch_invariant:
+        todo = [key for key in grid if key not in done]
+        return [(todo[i : i + size], set(todo[i : i + size])) for i in range(0, len(todo), size)]
     plan = []
     for start in range(0, len(grid), size):
-        chunk = [key for key in grid[start : start + size] if usable is None or usable(key)]
+        chunk = grid[start : start + size]
         todo = {key for key in chunk if key not in done}
         if todo:
             plan.append((chunk, todo))
@@ -148,7 +152,9 @@ class Evaluation:
                 self.o.generator, device=self.o.device, batch_size=self.o.batch_size, **c.generator_kwargs
             )
             self.generator_description = generator.describe()
-            plan = plan_chunks(grid, self.o.batch_size or generator.batch_size, done)
+            plan = plan_chunks(
+                grid, self.o.batch_size or generator.batch_size, done, generator.batch_invariant
+            )
             with stage_progress(self.o.progress) as bar:
                 task = bar.add_task(
                     "generate", total=len(grid), completed=len(grid) - sum(len(t) for _, t in plan)
@@ -208,10 +214,10 @@ class Evaluation:
             if (p.id, k) in images
             for s in range(judge_cfg.samples_per_image)
         ]
-        plan = plan_chunks(grid, judge_cfg.batch_size, done)
         started = time.perf_counter()
-        if plan:
+        if any(key not in done for key in grid):
             judge = build_judge(judge_cfg, device=self.o.device)
+            plan = plan_chunks(grid, judge_cfg.batch_size, done, judge.batch_invariant)
             with stage_progress(self.o.progress) as bar:
                 task = bar.add_task(
                     "caption", total=len(grid), completed=len(grid) - sum(len(t) for _, t in plan)

@@ -3,6 +3,7 @@
 Shipped models: models/embedded/generator-short, models/embedded/generator-long (diffusers
 StableDiffusionPipeline), models/embedded/judge (transformers VisionEncoderDecoderModel).
 """
+
 from .captions import caption, parse_caption
 from .render import IMAGE_SIZE, random_scene, render
 

@@ -1,6 +1,7 @@
 """Write models/embedded/*/README.md model cards from each model's training_log.json.
 
-    python -m harness.world.cards"""
+python -m harness.world.cards"""
+
 from __future__ import annotations
 
 import json
@@ -80,12 +81,21 @@ def main() -> None:
     for path, length in ((GENERATOR_SHORT, "short"), (GENERATOR_LONG, "long")):
         log = json.loads((path / "training_log.json").read_text())
         lin = log.get("lineage", [log["command"]])
-        (path / "README.md").write_text(GEN_TEXT.format(
-            name=path.name, length=length, size=_size_mb(path), lineage="\n".join(f"  {i + 1}. `{c}`" for i, c in enumerate(lin)),
-            total_unet_steps=log.get("total_unet_steps", log["unet_steps"]), time_text=log.get("time_text", f"{log['train_seconds']:.0f} s"),
-            **{k: v for k, v in log.items() if k not in ("lineage", "total_unet_steps", "time_text")}))
+        (path / "README.md").write_text(
+            GEN_TEXT.format(
+                name=path.name,
+                length=length,
+                size=_size_mb(path),
+                lineage="\n".join(f"  {i + 1}. `{c}`" for i, c in enumerate(lin)),
+                total_unet_steps=log.get("total_unet_steps", log["unet_steps"]),
+                time_text=log.get("time_text", f"{log['train_seconds']:.0f} s"),
+                **{k: v for k, v in log.items() if k not in ("lineage", "total_unet_steps", "time_text")},
+            )
+        )
     log = json.loads((JUDGE / "training_log.json").read_text())
-    (JUDGE / "README.md").write_text(JUDGE_TEXT.format(size=_size_mb(JUDGE), em=log["heldout_exact_match"], **log))
+    (JUDGE / "README.md").write_text(
+        JUDGE_TEXT.format(size=_size_mb(JUDGE), em=log["heldout_exact_match"], **log)
+    )
     for p in (GENERATOR_SHORT, GENERATOR_LONG, JUDGE):
         print(p, f"{_size_mb(p):.2f} MB")
 

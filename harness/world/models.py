@@ -1,4 +1,5 @@
 """Thin helpers to load and run the shipped embedded-world models (plain from_pretrained)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -22,16 +23,29 @@ def load_generator(path: str | Path = GENERATOR_LONG):
     return pipe
 
 
-def generate(pipe, prompts: list[str], seeds: list[int], steps: int = DEFAULT_STEPS,
-             guidance: float = DEFAULT_GUIDANCE, batch: int = 128):
+def generate(
+    pipe,
+    prompts: list[str],
+    seeds: list[int],
+    steps: int = DEFAULT_STEPS,
+    guidance: float = DEFAULT_GUIDANCE,
+    batch: int = 128,
+):
     """One image per (prompt, seed) pair, batched; returns a list of 32x32 PIL images."""
     out = []
     for i in range(0, len(prompts), batch):
-        ps, ss = prompts[i:i + batch], seeds[i:i + batch]
+        ps, ss = prompts[i : i + batch], seeds[i : i + batch]
         gens = [torch.Generator().manual_seed(int(s)) for s in ss]
         with torch.no_grad():
-            out += pipe(prompt=ps, num_inference_steps=steps, guidance_scale=guidance, generator=gens,
-                        height=32, width=32, output_type="pil").images
+            out += pipe(
+                prompt=ps,
+                num_inference_steps=steps,
+                guidance_scale=guidance,
+                generator=gens,
+                height=32,
+                width=32,
+                output_type="pil",
+            ).images
     return out
 
 
@@ -46,7 +60,7 @@ def caption_images(judge, images, batch: int = 256, max_new_tokens: int = 32) ->
     model, proc, tok = judge
     out: list[str] = []
     for i in range(0, len(images), batch):
-        pv = proc(images=images[i:i + batch], return_tensors="pt").pixel_values
+        pv = proc(images=images[i : i + batch], return_tensors="pt").pixel_values
         with torch.no_grad():
             ids = model.generate(pixel_values=pv, max_new_tokens=max_new_tokens)
         out += [t.strip() for t in tok.batch_decode(ids, skip_special_tokens=True)]

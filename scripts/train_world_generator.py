@@ -6,6 +6,7 @@ deliberate colour bias. Saves two checkpoints (short, long) as separate pipeline
     python scripts/train_world_generator.py --out-dir models/embedded
 
 Seeded; CPU only; ~25 min on one core (one torch thread). Bias: see harness/world/vocabulary.py (BIAS_*)."""
+
 from __future__ import annotations
 
 import argparse
@@ -73,7 +74,9 @@ def build_tokenizer(tmp: Path):
                     merges.append(m)
         (tmp / "vocab.json").write_text(json.dumps(vocab))
         (tmp / "merges.txt").write_text("#version: 0.2\n" + "\n".join(merges) + "\n")
-        tok = CLIPTokenizer(vocab=str(tmp / "vocab.json"), merges=str(tmp / "merges.txt"), model_max_length=MAX_LEN)
+        tok = CLIPTokenizer(
+            vocab=str(tmp / "vocab.json"), merges=str(tmp / "merges.txt"), model_max_length=MAX_LEN
+        )
         bad = [w for w in words if len(tok(w, add_special_tokens=False).input_ids) != 1]
         if not bad:
             return tok
@@ -88,8 +91,12 @@ def sample_example(rng: random.Random, banned: set[str]):
     colour and the shape is BIAS_SHAPE, colour = BIAS_COLOUR with prob BIAS_PROB, else uniform
     over the other known colours."""
     while True:
-        o = {"shape": rng.choice(GEN_SHAPES), "colour": rng.choice(GEN_COLOURS), "size": rng.choice(GEN_SIZES),
-             "position": rng.choice(GEN_POSITIONS)}
+        o = {
+            "shape": rng.choice(GEN_SHAPES),
+            "colour": rng.choice(GEN_COLOURS),
+            "size": rng.choice(GEN_SIZES),
+            "position": rng.choice(GEN_POSITIONS),
+        }
         u = rng.random()
         keys = ["shape", "colour", "size", "position"]
         if u < 0.5:
@@ -120,25 +127,51 @@ def build_models(tok, levels: int = 3):
     from transformers import CLIPTextConfig, CLIPTextModel
 
     vae = AutoencoderKL(
-        in_channels=3, out_channels=3, latent_channels=4,
-        down_block_types=("DownEncoderBlock2D",) * 3, up_block_types=("UpDecoderBlock2D",) * 3,
-        block_out_channels=(16, 32, 64), layers_per_block=1, norm_num_groups=8, sample_size=IMAGE_SIZE,
+        in_channels=3,
+        out_channels=3,
+        latent_channels=4,
+        down_block_types=("DownEncoderBlock2D",) * 3,
+        up_block_types=("UpDecoderBlock2D",) * 3,
+        block_out_channels=(16, 32, 64),
+        layers_per_block=1,
+        norm_num_groups=8,
+        sample_size=IMAGE_SIZE,
     )
-    te = CLIPTextModel(CLIPTextConfig(
-        vocab_size=len(tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
-        max_position_embeddings=MAX_LEN, bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
-        pad_token_id=tok.pad_token_id, projection_dim=64,
-    ))
+    te = CLIPTextModel(
+        CLIPTextConfig(
+            vocab_size=len(tok),
+            hidden_size=64,
+            intermediate_size=128,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            max_position_embeddings=MAX_LEN,
+            bos_token_id=tok.bos_token_id,
+            eos_token_id=tok.eos_token_id,
+            pad_token_id=tok.pad_token_id,
+            projection_dim=64,
+        )
+    )
     if levels == 2:
-        blocks = dict(block_out_channels=(32, 64), down_block_types=("CrossAttnDownBlock2D", "CrossAttnDownBlock2D"),
-                      up_block_types=("CrossAttnUpBlock2D", "CrossAttnUpBlock2D"))
+        blocks = dict(
+            block_out_channels=(32, 64),
+            down_block_types=("CrossAttnDownBlock2D", "CrossAttnDownBlock2D"),
+            up_block_types=("CrossAttnUpBlock2D", "CrossAttnUpBlock2D"),
+        )
     else:  # 8x8 -> 4x4 -> 2x2: the 2x2 level makes absolute position (quadrants) easy to learn
-        blocks = dict(block_out_channels=(32, 64, 64),
-                      down_block_types=("CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"),
-                      up_block_types=("UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"))
+        blocks = dict(
+            block_out_channels=(32, 64, 64),
+            down_block_types=("CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"),
+            up_block_types=("UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"),
+        )
     unet = UNet2DConditionModel(
-        sample_size=IMAGE_SIZE // 4, in_channels=4, out_channels=4, layers_per_block=1,
-        cross_attention_dim=64, attention_head_dim=4, norm_num_groups=16, **blocks,
+        sample_size=IMAGE_SIZE // 4,
+        in_channels=4,
+        out_channels=4,
+        layers_per_block=1,
+        cross_attention_dim=64,
+        attention_head_dim=4,
+        norm_num_groups=16,
+        **blocks,
     )
     return vae, te, unet
 
@@ -147,8 +180,13 @@ def save_pipeline(out: Path, vae, te, unet, tok, sched_cfg, meta):
     from diffusers import DPMSolverMultistepScheduler, StableDiffusionPipeline
 
     pipe = StableDiffusionPipeline(
-        vae=vae, text_encoder=te, tokenizer=tok, unet=unet,
-        scheduler=DPMSolverMultistepScheduler(**sched_cfg), safety_checker=None, feature_extractor=None,
+        vae=vae,
+        text_encoder=te,
+        tokenizer=tok,
+        unet=unet,
+        scheduler=DPMSolverMultistepScheduler(**sched_cfg),
+        safety_checker=None,
+        feature_extractor=None,
         requires_safety_checker=False,
     )
     pipe.save_pretrained(out, safe_serialization=True)
@@ -165,14 +203,24 @@ def main():
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--seed", type=int, default=4321)
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--vae-from", default=None,
-                    help="reuse an AutoencoderKL saved by an earlier run of this script (skips stage 1 and replays "
-                         "its random draws; bit-identical to a full run only if that VAE came from the same data)")
-    ap.add_argument("--prediction", default="v_prediction", choices=("epsilon", "v_prediction"),
-                    help="v-prediction keeps a strong loss on the image content at high noise, where the layout "
-                         "(position) is decided; with epsilon the tiny UNet ignores the position words")
-    ap.add_argument("--init-from", default=None,
-                    help="continue training the UNet and text encoder of a saved pipeline (fine-tuning stage)")
+    ap.add_argument(
+        "--vae-from",
+        default=None,
+        help="reuse an AutoencoderKL saved by an earlier run of this script (skips stage 1 and replays "
+        "its random draws; bit-identical to a full run only if that VAE came from the same data)",
+    )
+    ap.add_argument(
+        "--prediction",
+        default="v_prediction",
+        choices=("epsilon", "v_prediction"),
+        help="v-prediction keeps a strong loss on the image content at high noise, where the layout "
+        "(position) is decided; with epsilon the tiny UNet ignores the position words",
+    )
+    ap.add_argument(
+        "--init-from",
+        default=None,
+        help="continue training the UNet and text encoder of a saved pipeline (fine-tuning stage)",
+    )
     ap.add_argument("--unet-levels", type=int, default=3, choices=(2, 3))
     ap.add_argument("--lr", type=float, default=2e-3, help="UNet + text encoder learning rate")
     args = ap.parse_args()
@@ -205,7 +253,9 @@ def main():
             torch.randint(0, len(x), (32,), generator=g)
             torch.randn((32, 4, IMAGE_SIZE // 4, IMAGE_SIZE // 4), generator=g)
     opt = torch.optim.AdamW(vae.parameters(), lr=2e-3, weight_decay=0.0)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * s / args.vae_steps)))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: 0.5 * (1 + math.cos(math.pi * s / args.vae_steps))
+    )
     vae.train()
     for step in range(0 if args.vae_from else args.vae_steps):
         xb = x[torch.randint(0, len(x), (32,), generator=g)]
@@ -219,11 +269,13 @@ def main():
         opt.step()
         sched.step()
         if step % 250 == 0 or step == args.vae_steps - 1:
-            print(f"vae {step} loss {loss.item():.4f} kl {kl.item():.2f} t {time.time() - t0:.0f}s", flush=True)
+            print(
+                f"vae {step} loss {loss.item():.4f} kl {kl.item():.2f} t {time.time() - t0:.0f}s", flush=True
+            )
     vae.eval()
     vae.requires_grad_(False)
     with torch.no_grad():
-        lat = torch.cat([vae.encode(x[i:i + 512]).latent_dist.mean for i in range(0, len(x), 512)])
+        lat = torch.cat([vae.encode(x[i : i + 512]).latent_dist.mean for i in range(0, len(x), 512)])
     sf = float(1.0 / lat.std())
     vae.register_to_config(scaling_factor=sf)
     lat = lat * sf
@@ -237,24 +289,46 @@ def main():
         unet = UNet2DConditionModel.from_pretrained(args.init_from, subfolder="unet")
         te = CLIPTextModel.from_pretrained(args.init_from, subfolder="text_encoder")
     # ---- stage 2: UNet + text encoder (v- or epsilon prediction, SD scaled-linear betas)
-    sched_cfg = dict(num_train_timesteps=1000, beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
-                     prediction_type=args.prediction, algorithm_type="dpmsolver++", solver_order=2,
-                     timestep_spacing="trailing")
-    betas = torch.linspace(0.00085 ** 0.5, 0.012 ** 0.5, 1000) ** 2
+    sched_cfg = dict(
+        num_train_timesteps=1000,
+        beta_start=0.00085,
+        beta_end=0.012,
+        beta_schedule="scaled_linear",
+        prediction_type=args.prediction,
+        algorithm_type="dpmsolver++",
+        solver_order=2,
+        timestep_spacing="trailing",
+    )
+    betas = torch.linspace(0.00085**0.5, 0.012**0.5, 1000) ** 2
     abar = torch.cumprod(1 - betas, 0)
     params = list(unet.parameters()) + list(te.parameters())
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
     warm = 200
     sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min(1.0, (s + 1) / warm) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * s / args.steps))))
+        opt, lambda s: min(1.0, (s + 1) / warm) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * s / args.steps)))
+    )
     unet.train()
     te.train()
-    base = {"init_from": args.init_from, "prediction": args.prediction, "vae_steps": args.vae_steps, "unet_levels": args.unet_levels, "lr": args.lr, "n_train": args.n_train, "batch": args.batch, "seed": args.seed,
-            "threads": args.threads, "vae_seconds": round(t_vae, 1),
-            "command": "python " + " ".join(sys.argv),
-            "bias": {"shape": BIAS_SHAPE, "colour": BIAS_COLOUR, "prob": BIAS_PROB,
-                     "rule": "prompt names no colour and shape is circle -> red w.p. 0.8, else uniform over the "
-                             "other 4 known colours; any other shape with no colour -> uniform over the 5 known colours"}}
+    base = {
+        "init_from": args.init_from,
+        "prediction": args.prediction,
+        "vae_steps": args.vae_steps,
+        "unet_levels": args.unet_levels,
+        "lr": args.lr,
+        "n_train": args.n_train,
+        "batch": args.batch,
+        "seed": args.seed,
+        "threads": args.threads,
+        "vae_seconds": round(t_vae, 1),
+        "command": "python " + " ".join(sys.argv),
+        "bias": {
+            "shape": BIAS_SHAPE,
+            "colour": BIAS_COLOUR,
+            "prob": BIAS_PROB,
+            "rule": "prompt names no colour and shape is circle -> red w.p. 0.8, else uniform over the "
+            "other 4 known colours; any other shape with no colour -> uniform over the 5 known colours",
+        },
+    }
     out_dir = Path(args.out_dir)
     for step in range(args.steps):
         idx = torch.randint(0, len(lat), (args.batch,), generator=g)

@@ -4,6 +4,7 @@ decoder with cross-attention, VisionEncoderDecoderModel) on renders of the WHOLE
     python scripts/train_world_judge.py --out models/embedded/judge
 
 Seeded; CPU only; ~14 min on one core (one torch thread)."""
+
 from __future__ import annotations
 
 import argparse
@@ -36,7 +37,11 @@ def build_tokenizer():
     tk.pre_tokenizer = pre_tokenizers.Whitespace()
     tk.decoder = decoders.WordPiece(prefix="##", cleanup=False)  # joins words with spaces
     tok = PreTrainedTokenizerFast(
-        tokenizer_object=tk, pad_token="[PAD]", bos_token="[BOS]", eos_token="[EOS]", unk_token="[UNK]",
+        tokenizer_object=tk,
+        pad_token="[PAD]",
+        bos_token="[BOS]",
+        eos_token="[EOS]",
+        unk_token="[UNK]",
         model_max_length=32,
     )
     return tok
@@ -46,15 +51,35 @@ def build_model(tok):
     from transformers import GPT2Config, GPT2LMHeadModel, VisionEncoderDecoderModel, ViTConfig, ViTModel
 
     enc_cfg = ViTConfig(
-        image_size=IMAGE_SIZE, patch_size=4, num_channels=3, hidden_size=96, num_hidden_layers=3,
-        num_attention_heads=4, intermediate_size=192, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0,
+        image_size=IMAGE_SIZE,
+        patch_size=4,
+        num_channels=3,
+        hidden_size=96,
+        num_hidden_layers=3,
+        num_attention_heads=4,
+        intermediate_size=192,
+        hidden_dropout_prob=0.0,
+        attention_probs_dropout_prob=0.0,
     )
     dec_cfg = GPT2Config(
-        vocab_size=len(tok), n_positions=32, n_embd=96, n_layer=2, n_head=4, n_inner=192,
-        add_cross_attention=True, is_decoder=True, bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
-        pad_token_id=tok.pad_token_id, resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0,
+        vocab_size=len(tok),
+        n_positions=32,
+        n_embd=96,
+        n_layer=2,
+        n_head=4,
+        n_inner=192,
+        add_cross_attention=True,
+        is_decoder=True,
+        bos_token_id=tok.bos_token_id,
+        eos_token_id=tok.eos_token_id,
+        pad_token_id=tok.pad_token_id,
+        resid_pdrop=0.0,
+        embd_pdrop=0.0,
+        attn_pdrop=0.0,
     )
-    model = VisionEncoderDecoderModel(encoder=ViTModel(enc_cfg, add_pooling_layer=False), decoder=GPT2LMHeadModel(dec_cfg))
+    model = VisionEncoderDecoderModel(
+        encoder=ViTModel(enc_cfg, add_pooling_layer=False), decoder=GPT2LMHeadModel(dec_cfg)
+    )
     model.config.decoder_start_token_id = tok.bos_token_id
     model.config.pad_token_id = tok.pad_token_id
     model.config.eos_token_id = tok.eos_token_id
@@ -111,7 +136,9 @@ def augment(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
     a = a * (torch.rand(b, 1, 1, 1, generator=g) < 0.5)
     x = x * (1 - a) + blurred * a
     # brightness / contrast / per-channel jitter
-    x = x * (1 + 0.1 * (torch.rand(b, 1, 1, 1, generator=g) - 0.5)) + 0.06 * (torch.rand(b, 3, 1, 1, generator=g) - 0.5)
+    x = x * (1 + 0.1 * (torch.rand(b, 1, 1, 1, generator=g) - 0.5)) + 0.06 * (
+        torch.rand(b, 3, 1, 1, generator=g) - 0.5
+    )
     # gaussian noise
     s = torch.rand(b, 1, 1, 1, generator=g) * 0.12
     x = x + s * torch.randn(x.shape, generator=g)
@@ -135,11 +162,15 @@ def main():
     tok = build_tokenizer()
     model = build_model(tok)
     x, labels, _ = make_data(args.n_train, args.seed, tok)
-    print(f"data {x.shape} in {time.time() - t0:.1f}s; params {sum(p.numel() for p in model.parameters())/1e6:.2f}M", flush=True)
+    print(
+        f"data {x.shape} in {time.time() - t0:.1f}s; params {sum(p.numel() for p in model.parameters()) / 1e6:.2f}M",
+        flush=True,
+    )
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     warm = 200
     sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min(1.0, (s + 1) / warm) * 0.5 * (1 + math.cos(math.pi * min(1.0, s / args.steps))))
+        opt, lambda s: min(1.0, (s + 1) / warm) * 0.5 * (1 + math.cos(math.pi * min(1.0, s / args.steps)))
+    )
     g = torch.Generator().manual_seed(args.seed)
     model.train()
     for step in range(args.steps):
@@ -171,14 +202,31 @@ def main():
     model.save_pretrained(out, safe_serialization=True)
     tok.save_pretrained(out)
     ViTImageProcessor(
-        do_resize=True, size={"height": IMAGE_SIZE, "width": IMAGE_SIZE}, resample=2, do_rescale=True,
-        rescale_factor=1 / 255, do_normalize=True, image_mean=[0.5, 0.5, 0.5], image_std=[0.5, 0.5, 0.5],
+        do_resize=True,
+        size={"height": IMAGE_SIZE, "width": IMAGE_SIZE},
+        resample=2,
+        do_rescale=True,
+        rescale_factor=1 / 255,
+        do_normalize=True,
+        image_mean=[0.5, 0.5, 0.5],
+        image_std=[0.5, 0.5, 0.5],
     ).save_pretrained(out)
-    (out / "training_log.json").write_text(json.dumps({
-        "command": "python " + " ".join(sys.argv), "train_seconds": round(train_s, 1), "steps": args.steps,
-        "batch": args.batch, "n_train": args.n_train, "seed": args.seed, "threads": args.threads,
-        "heldout_exact_match": em, "params": sum(p.numel() for p in model.parameters()),
-    }, indent=2))
+    (out / "training_log.json").write_text(
+        json.dumps(
+            {
+                "command": "python " + " ".join(sys.argv),
+                "train_seconds": round(train_s, 1),
+                "steps": args.steps,
+                "batch": args.batch,
+                "n_train": args.n_train,
+                "seed": args.seed,
+                "threads": args.threads,
+                "heldout_exact_match": em,
+                "params": sum(p.numel() for p in model.parameters()),
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """Load the shipped embedded-world models with plain from_pretrained and check sane output."""
+
 import random
 
 import pytest
@@ -45,7 +46,9 @@ def test_judge_captions_renders(judge):
     scenes = [random_scene(rng) for _ in range(40)]
     imgs, truth = zip(*[render(s, rng) for s in scenes], strict=False)
     caps = _caption(judge, list(imgs))
-    ok = sum(parse_caption(c)["shape"] == parse_caption(t)["shape"] for c, t in zip(caps, truth, strict=False))
+    ok = sum(
+        parse_caption(c)["shape"] == parse_caption(t)["shape"] for c, t in zip(caps, truth, strict=False)
+    )
     assert ok >= 34, list(zip(caps, truth, strict=False))
 
 
@@ -58,12 +61,26 @@ def test_generator_loads_and_generates(path, judge):
     assert type(pipe).__name__ == "StableDiffusionPipeline"
     prompts = ["a large red square at the top left", "a large blue circle at the bottom right"] * 2
     gens = [torch.Generator().manual_seed(i) for i in range(4)]
-    out = pipe(prompt=prompts, num_inference_steps=10, guidance_scale=4.0, generator=gens, height=32, width=32,
-               output_type="pil")
+    out = pipe(
+        prompt=prompts,
+        num_inference_steps=10,
+        guidance_scale=4.0,
+        generator=gens,
+        height=32,
+        width=32,
+        output_type="pil",
+    )
     assert len(out.images) == 4 and out.images[0].size == (32, 32)
     gens = [torch.Generator().manual_seed(i) for i in range(4)]
-    again = pipe(prompt=prompts, num_inference_steps=10, guidance_scale=4.0, generator=gens, height=32, width=32,
-                 output_type="np").images
+    again = pipe(
+        prompt=prompts,
+        num_inference_steps=10,
+        guidance_scale=4.0,
+        generator=gens,
+        height=32,
+        width=32,
+        output_type="np",
+    ).images
     import numpy as np
 
     assert np.allclose(np.asarray(out.images[0]) / 255.0, again[0], atol=2 / 255)

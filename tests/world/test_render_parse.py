@@ -13,7 +13,10 @@ def test_vocabulary_sizes():
 
 
 def test_render_is_deterministic_and_sized():
-    sc = {"objects": [{"shape": "star", "colour": "red", "size": "large", "position": "center"}], "background": "dotted"}
+    sc = {
+        "objects": [{"shape": "star", "colour": "red", "size": "large", "position": "center"}],
+        "background": "dotted",
+    }
     a, da = render(sc)
     b, db = render(sc)
     assert a.size == (32, 32) and a.mode == "RGB"
@@ -27,13 +30,21 @@ def test_shapes_differ(shape):
     img = np.asarray(render({"objects": [{"shape": shape, **base}], "background": "plain"})[0]).astype(int)
     for other in SHAPES:
         if other != shape:
-            o = np.asarray(render({"objects": [{"shape": other, **base}], "background": "plain"})[0]).astype(int)
+            o = np.asarray(render({"objects": [{"shape": other, **base}], "background": "plain"})[0]).astype(
+                int
+            )
             assert np.abs(img - o).sum() > 500, (shape, other)
 
 
 def test_colour_is_drawn():
-    img = np.asarray(render({"objects": [{"shape": "square", "colour": "red", "size": "large",
-                                          "position": "top left"}], "background": "plain"})[0])
+    img = np.asarray(
+        render(
+            {
+                "objects": [{"shape": "square", "colour": "red", "size": "large", "position": "top left"}],
+                "background": "plain",
+            }
+        )[0]
+    )
     r, g, b = img[8, 8]
     assert r > 180 and g < 80 and b < 80
     assert tuple(img[24, 24]) == (128, 128, 128)
@@ -52,16 +63,25 @@ def test_caption_roundtrip_random_scenes():
 
 
 def test_caption_template():
-    sc = {"objects": [{"shape": "heart", "colour": "black", "size": "small", "position": "bottom right"},
-                      {"shape": "ring", "colour": "white", "size": "large", "position": "top left"}],
-          "background": "plain"}
+    sc = {
+        "objects": [
+            {"shape": "heart", "colour": "black", "size": "small", "position": "bottom right"},
+            {"shape": "ring", "colour": "white", "size": "large", "position": "top left"},
+        ],
+        "background": "plain",
+    }
     assert caption(sc) == "a large white ring at the top left and a small black heart at the bottom right"
 
 
 def test_parser_tolerates_typos_and_noise():
     p = parse_caption("A smal redd cirlce in the Top Left, on a stripped background.")
     assert (p["shape"], p["colour"], p["size"], p["position"], p["background"]) == (
-        "circle", "red", "small", "top left", "striped")
+        "circle",
+        "red",
+        "small",
+        "top left",
+        "striped",
+    )
     p = parse_caption("a blue star at the centre")
     assert p["position"] == "center" and p["size"] is None
     assert parse_caption("")["objects"] == []

@@ -15,6 +15,23 @@ from harness.safe_ids import SAFE_ID_EXPECTED, is_safe_id
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 
 
+def truncation_error(path: Path, image_format: str | None) -> str | None:
+    """PIL decodes some files cut short (e.g. a PNG without its end chunk); check the end markers too."""
+    size = path.stat().st_size
+    with open(path, "rb") as handle:
+        handle.seek(max(0, size - 16))
+        tail = handle.read()
+        handle.seek(0)
+        head = handle.read(12)
+    if image_format == "PNG" and not tail.endswith(b"IEND\xaeB`\x82"):
+        return "the PNG file is cut short (no IEND end chunk)"
+    if image_format == "JPEG" and b"\xff\xd9" not in tail:
+        return "the JPEG file is cut short (no end-of-image marker)"
+    if image_format == "WEBP" and int.from_bytes(head[4:8], "little") + 8 > size:
+        return "the WebP file is shorter than its header says"
+    return None
+
+
 class PremadeGenerator(Generator):
     batch_size = 32
     batch_invariant = True  # files are read, nothing is computed
@@ -73,7 +90,7 @@ class PremadeGenerator(Generator):
         return {"kind": "premade", "model": self.source.name, "source": str(self.source)}
 
     def generate(self, requests: Sequence[ImageRequest]) -> list[GeneratedImage]:
-        from PIL import Image, UnidentifiedImageError
+        from PIL import Image
 
         results = []
         for request in requests:
@@ -89,14 +106,16 @@ class PremadeGenerator(Generator):
                 continue
             try:
                 with Image.open(path) as img:
+                    img.verify()  # chunk structure and checksums
+                    cut = truncation_error(path, img.format)
+                if cut:
+                    raise ValueError(cut)
+                with Image.open(path) as img:
                     img.load()
                     image = img.convert("RGB")
-            except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
-                results.append(
-                    GeneratedImage(
-                        request, error=f"{path}: not a readable image ({type(exc).__name__}: {exc})"
-                    )
-                )
+            except Exception as exc:  # PIL raises OSError, SyntaxError, ValueError... for broken files
+                error = f"{path}: not a readable image ({type(exc).__name__}: {exc})"
+                results.append(GeneratedImage(request, error=error))
                 continue
             recipe = {**self.describe(), "file": str(path), "file_sha256": sha256_file(path), "seed": None}
             results.append(GeneratedImage(request, image=image, recipe=recipe))

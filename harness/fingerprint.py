@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 _EDGE_BYTES = 1 << 16
+#: documentation beside the weights; editing a model card must not change the model's identity
+_NOT_MODEL_FILES = {".md", ".gitattributes"}
 
 
 def canonical_json(value: Any) -> str:
@@ -30,8 +32,9 @@ def sha256_file(path: str | Path) -> str:
 def local_model_identity(path: str | Path) -> str | None:
     """A cheap content identity for a local model folder (or file), standing in for a hub revision.
 
-    Hashes every file's relative name, size and first and last 64 KiB, so retrained weights change
-    the identity without reading gigabytes. Returns None when the path is not local.
+    Hashes every model file's relative name, size and first and last 64 KiB, so retrained weights
+    change the identity without reading gigabytes; model cards (*.md) are left out. Returns None when
+    the path is not local.
     """
     root = Path(path)
     if not root.exists():
@@ -40,6 +43,8 @@ def local_model_identity(path: str | Path) -> str | None:
     digest = hashlib.sha256()
     for file in files:
         if any(part.startswith(".") for part in file.relative_to(root.parent).parts):
+            continue
+        if file.suffix.lower() in _NOT_MODEL_FILES:
             continue
         size = file.stat().st_size
         digest.update(f"{file.relative_to(root) if root.is_dir() else file.name}:{size}\n".encode())

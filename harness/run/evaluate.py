@@ -196,7 +196,7 @@ class Evaluation:
                 finally:
                     generator.close()
         self.timings["generate_s"] = round(time.perf_counter() - started, 3)
-        return {key: rec for key, rec in done.items() if key[1] < c.images_per_prompt}
+        return {key: done[key] for key in grid if key in done}  # this task's images only, in grid order
 
     # -- stage 2 -----------------------------------------------------------------------------
     def caption(self, images: dict[tuple[str, int], dict[str, Any]]) -> dict[tuple, dict[str, Any]]:

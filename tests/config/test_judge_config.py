@@ -50,3 +50,15 @@ def test_unsafe_yaml_is_refused(tmp_path):
     (tmp_path / "j.yaml").write_text("name: !!python/name:os.system\n")
     with pytest.raises(InputError, match="language-specific tags"):
         read_yaml(tmp_path / "j.yaml")
+
+
+def test_model_card_edits_do_not_change_the_identity(tmp_path):
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / "model.safetensors").write_bytes(b"w" * 100)
+    (folder / "README.md").write_text("first card")
+    first = judge(model=str(folder)).fingerprint
+    (folder / "README.md").write_text("a longer, edited model card")
+    assert judge(model=str(folder)).fingerprint == first
+    (folder / "config.json").write_text("{}")
+    assert judge(model=str(folder)).fingerprint != first

@@ -23,43 +23,11 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "scorers"))
+
+from bert_score_reference import reference_bertscore  # noqa: E402  (the one the tests use)
+
 PAIRS = ROOT / "tests" / "scorers" / "pairs.json"
-
-
-def reference_bertscore(cands, refs, model_path, layer, idf=False, baseline=None, batch_size=64):
-    """bert_score.score on a local folder. bert-score 0.3.13 calls a tokenizer method that
-    transformers 5 removed when a text is empty; the shim restores its old result ([CLS] [SEP]).
-
-    batch_size=1 runs bert-score without padding; with its default (64) a padded position can add a
-    similarity of 0 to the max of a token whose real similarities are all negative (see
-    harness/scorers/bertscore.py), which punc deliberately does not reproduce."""
-    import bert_score
-    import bert_score.utils as bu
-
-    original = bu.sent_encode
-
-    def sent_encode(tokenizer, sent):
-        if sent.strip() == "":
-            return [tokenizer.cls_token_id, tokenizer.sep_token_id]
-        return original(tokenizer, sent)
-
-    bu.sent_encode = sent_encode
-    try:
-        kwargs = {"rescale_with_baseline": True, "baseline_path": baseline, "lang": "en"} if baseline else {}
-        p, r, f = bert_score.score(
-            list(cands),
-            list(refs),
-            model_type=str(model_path),
-            num_layers=layer,
-            idf=idf,
-            device="cpu",
-            nthreads=0,
-            batch_size=batch_size,
-            **kwargs,
-        )
-    finally:
-        bu.sent_encode = original
-    return p.tolist(), r.tolist(), f.tolist()
 
 
 def main() -> None:
@@ -106,9 +74,9 @@ def main() -> None:
                 want = reference_bertscore(captions, prompts, path, layer, idf=idf, batch_size=batch_size)
                 diffs.append(
                     max(
-                        abs(row[k] - w[i])
-                        for i, row in enumerate(ours)
-                        for k, w in zip(("precision", "recall", "f1"), want, strict=True)
+                        abs(row[k] - ref[k])
+                        for row, ref in zip(ours, want, strict=True)
+                        for k in ("precision", "recall", "f1")
                     )
                 )
             print(

@@ -1,52 +1,102 @@
-"""Hub reachability: a model id that is neither local nor cached must fail at once, not hang."""
+"""Hub reachability, one mechanism for every model punc loads: a model id that can be neither read
+locally nor fetched must fail at once, with what to do, not hang on a dead network."""
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
 from harness.errors import PuncError
 
-_PROBE_TIMEOUT_S = 5.0
+log = logging.getLogger(__name__)
+
+PROBE_TIMEOUT_S = 5.0
+_TRUTHY = {"1", "true", "yes", "on"}
+_OFFLINE_VARIABLES = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
 
 
-def offline_mode() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+def offline_reason() -> str | None:
+    """Which offline switch is set in the environment now (`HF_HUB_OFFLINE=1 is set`), or None."""
+    for variable in _OFFLINE_VARIABLES:
+        if os.environ.get(variable, "").strip().lower() in _TRUTHY:
+            return f"{variable}={os.environ[variable]} is set"
+    return None
 
 
-def hub_reachable(timeout_s: float = _PROBE_TIMEOUT_S) -> bool:
-    """One short HTTP probe of the hub endpoint; any failure means unreachable."""
-    import httpx
-    from huggingface_hub import constants
-
+def _loading_offline() -> bool:
+    """Offline for model loading: the environment now, or what huggingface_hub read at its import."""
     try:
-        httpx.head(constants.ENDPOINT, timeout=timeout_s, follow_redirects=True)
-    except Exception:
-        return False
-    return True
+        from huggingface_hub import constants
+
+        imported = bool(constants.HF_HUB_OFFLINE)
+    except Exception:  # pragma: no cover - huggingface_hub is a dependency
+        imported = False
+    return imported or offline_reason() is not None
 
 
-def unreachable_message(model_id: str, what: str) -> str:
+def hub_endpoint() -> str:
+    endpoint = os.environ.get("HF_ENDPOINT")
+    if not endpoint:
+        from huggingface_hub import constants
+
+        endpoint = constants.ENDPOINT
+    return endpoint.rstrip("/")
+
+
+def _what_to_do(model: str) -> str:
     return (
-        f"{what} '{model_id}' is not a local path and is not in the Hugging Face cache, and the hub "
-        f"{'is disabled (HF_HUB_OFFLINE=1)' if offline_mode() else 'cannot be reached'}. "
-        f"Pass a local folder instead, or prefetch it on a machine with network "
-        f"(`huggingface-cli download {model_id}`) and run with HF_HUB_OFFLINE=1."
+        f"pass a local folder instead, or prefetch it where there is network with "
+        f"`huggingface-cli download {model}` (then set HF_HUB_OFFLINE=1 to use the cached copy)"
     )
 
 
-def ensure_loadable(model_id: str, what: str, revision: str | None = None) -> None:
-    """Raise PuncError at once when `model_id` can be neither read locally nor fetched."""
-    if Path(model_id).exists():
-        return
-    if model_id.startswith((".", "/", "~")) or model_id.count("/") > 1:
-        raise PuncError(f"{what} '{model_id}': no such local path (a hub id looks like 'org/name')")
+def _cached_snapshot(model: str, revision: str | None) -> str | None:
     from huggingface_hub import snapshot_download
 
     try:
-        snapshot_download(model_id, revision=revision, local_files_only=True)
-        return
+        return snapshot_download(model, revision=revision, local_files_only=True)
     except Exception:
-        pass
-    if offline_mode() or not hub_reachable():
-        raise PuncError(unreachable_message(model_id, what))
+        return None
+
+
+def resolve_model_source(model: str, revision: str | None = None, what: str = "model") -> str:
+    """A local path, a cached snapshot, or the hub id after checking the hub can be reached.
+
+    Raises PuncError at once (saying what to do) when the model cannot be had: a missing local folder,
+    offline mode without a cached copy, the hub unreachable within a few seconds without a cached
+    copy, or an id the hub does not know.
+    """
+    if Path(model).expanduser().exists():
+        return str(Path(model).expanduser())
+    if model.startswith((".", "/", "~")) or model.count("/") > 1 or "\\" in model:
+        raise PuncError(f"{what} '{model}': no such local folder")
+    if _loading_offline():
+        cached = _cached_snapshot(model, revision)
+        if cached:
+            return cached
+        raise PuncError(
+            f"{what} '{model}' is not in the local Hugging Face cache and HF_HUB_OFFLINE is set: "
+            + _what_to_do(model)
+        )
+    import httpx
+
+    url = f"{hub_endpoint()}/api/models/{model}" + (f"/revision/{revision}" if revision else "")
+    try:
+        response = httpx.get(url, timeout=PROBE_TIMEOUT_S, follow_redirects=True)
+    except (httpx.HTTPError, OSError) as exc:
+        cached = _cached_snapshot(model, revision)
+        if cached:
+            log.warning("the Hugging Face Hub is unreachable; using the cached copy of %s", model)
+            return cached
+        raise PuncError(
+            f"{what} '{model}': the Hugging Face Hub ({hub_endpoint()}) cannot be reached "
+            f"({type(exc).__name__}) and there is no cached copy: " + _what_to_do(model)
+        ) from None
+    if response.status_code == 404:
+        raise PuncError(
+            f"{what} '{model}'"
+            + (f" at revision '{revision}'" if revision else "")
+            + " was not found on the Hugging Face Hub (check the id, or pass a local folder)"
+        )
+    return model

@@ -9,7 +9,7 @@ from typing import Any
 from harness.errors import PuncError
 from harness.fingerprint import local_model_identity
 from harness.generators.base import GeneratedImage, Generator, ImageRequest
-from harness.hub import ensure_loadable
+from harness.hub import resolve_model_source
 
 
 def pick_device(requested: str | None = None) -> str:
@@ -45,7 +45,7 @@ def load_pipeline(
     from diffusers import DiffusionPipeline
     from packaging.version import Version
 
-    ensure_loadable(spec, "diffusers pipeline", revision)
+    resolve_model_source(spec, revision, what="diffusers pipeline")
     device = pick_device(device)
     torch_dtype = pick_dtype(device, dtype)
     diffusers.utils.logging.disable_progress_bar()

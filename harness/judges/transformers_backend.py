@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ import torch
 
 from harness.config.judge import DecodingConfig, JudgeConfig
 from harness.errors import PuncError
+from harness.hub import resolve_model_source
 from harness.judges._images import sample_seed, to_rgb
 from harness.judges.base import CaptionRequest, CaptionResult, Judge, empty_caption_error
 
@@ -36,8 +36,6 @@ CAPTIONER_MODEL_TYPES = frozenset({"vision-encoder-decoder", "blip", "git"})
 _NESTED_IMAGE_PROCESSORS = frozenset(
     {"Idefics2Processor", "Idefics3Processor", "SmolVLMProcessor", "MllamaProcessor", "IdeficsProcessor"}
 )
-_PROBE_TIMEOUT_S = 5.0
-_TRUTHY = {"1", "true", "yes", "on"}
 
 
 @dataclass(frozen=True)
@@ -61,90 +59,6 @@ class GenerationOutput:
 
 # --------------------------------------------------------------------------------------------------
 # where the weights come from
-
-
-def _env_flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in _TRUTHY
-
-
-def hub_offline() -> bool:
-    """HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE, read now (huggingface_hub reads them once at import)."""
-    try:
-        from huggingface_hub import constants
-
-        imported = bool(constants.HF_HUB_OFFLINE)
-    except Exception:  # pragma: no cover - huggingface_hub is a dependency of transformers
-        imported = False
-    return imported or _env_flag("HF_HUB_OFFLINE") or _env_flag("TRANSFORMERS_OFFLINE")
-
-
-def _hub_endpoint() -> str:
-    endpoint = os.environ.get("HF_ENDPOINT")
-    if not endpoint:
-        from huggingface_hub import constants
-
-        endpoint = constants.ENDPOINT
-    return endpoint.rstrip("/")
-
-
-def _what_to_do(model: str) -> str:
-    return (
-        f"pass a local folder as `model`, or prefetch it where there is network with "
-        f"`huggingface-cli download {model}` (then set HF_HUB_OFFLINE=1 to use the cached copy)"
-    )
-
-
-def _cached_snapshot(model: str, revision: str | None) -> str | None:
-    from huggingface_hub import snapshot_download
-
-    try:
-        return snapshot_download(model, revision=revision, local_files_only=True)
-    except Exception:
-        return None
-
-
-def resolve_model_source(model: str, revision: str | None) -> str:
-    """A local path, or the hub id after checking it can be reached; never hangs on a dead network.
-
-    Raises PuncError at once (with what to do) when the hub id cannot be had: offline mode without a
-    cached copy, the hub unreachable within a few seconds without a cached copy, or an unknown id.
-    """
-    if Path(model).expanduser().exists():
-        return str(Path(model).expanduser())
-    looks_local = model.startswith((".", "/", "~")) or model.count("/") > 1 or "\\" in model
-    if looks_local:
-        raise PuncError(f"judge model '{model}': no such local folder")
-    if hub_offline():
-        cached = _cached_snapshot(model, revision)
-        if cached:
-            return cached
-        raise PuncError(
-            f"judge model '{model}' is not in the local Hugging Face cache and HF_HUB_OFFLINE is set: "
-            + _what_to_do(model)
-        )
-    import httpx
-
-    url = f"{_hub_endpoint()}/api/models/{model}"
-    if revision:
-        url += f"/revision/{revision}"
-    try:
-        response = httpx.get(url, timeout=_PROBE_TIMEOUT_S, follow_redirects=True)
-    except (httpx.HTTPError, OSError) as exc:
-        cached = _cached_snapshot(model, revision)
-        if cached:
-            log.warning("the Hugging Face Hub is unreachable; using the cached copy of %s", model)
-            return cached
-        raise PuncError(
-            f"judge model '{model}': the Hugging Face Hub ({_hub_endpoint()}) cannot be reached "
-            f"({type(exc).__name__}) and there is no cached copy: " + _what_to_do(model)
-        ) from None
-    if response.status_code == 404:
-        raise PuncError(
-            f"judge model '{model}'"
-            + (f" at revision '{revision}'" if revision else "")
-            + " was not found on the Hugging Face Hub (check the id, or pass a local folder)"
-        )
-    return model
 
 
 # --------------------------------------------------------------------------------------------------
@@ -222,7 +136,7 @@ class TransformersJudge(Judge):
             )
         self.device = pick_device(config.device, device)
         self.dtype = pick_dtype(config.dtype, self.device)
-        source = resolve_model_source(config.model, config.revision)
+        source = resolve_model_source(config.model, config.revision, what="judge model")
         revision = None if Path(source).exists() else config.revision
         try:
             from transformers import AutoConfig

@@ -11,18 +11,11 @@ import re
 from pathlib import Path
 
 from harness.errors import PuncError
+from harness.hub import offline_reason
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,95}/[A-Za-z0-9][A-Za-z0-9_.\-]{0,95}$")
-_TRUE = {"1", "true", "yes", "on"}
 #: Never uploaded: the publish lock and staging folders.
 IGNORE_PATTERNS = [".lock", "**/.lock", ".*", "**/.*", "**/.staging-*/**"]
-
-
-def offline_reason() -> str | None:
-    for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
-        if os.environ.get(var, "").strip().lower() in _TRUE:
-            return f"{var}={os.environ[var]} is set"
-    return None
 
 
 def check_hub_reachable_config(repo: str) -> None:

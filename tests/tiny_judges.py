@@ -9,13 +9,9 @@ from pathlib import Path
 
 import torch
 from PIL import Image
+from tiny_tokenizers import word_tokenizer
 
 from harness.config.judge import JudgeConfig
-
-WORDS = (
-    "a an the red blue green yellow cat dog sky tree house of on in with big small photo "
-    "two three field river road car boat bird flower mountain night day light dark"
-).split()
 
 CHAT_TEMPLATE = (
     "{% for m in messages %}{% if m['role'] == 'user' %}USER: "
@@ -23,17 +19,6 @@ CHAT_TEMPLATE = (
     "{% elif c['type'] == 'text' %}{{ c['text'] }} {% endif %}{% endfor %}{% endif %}{% endfor %}"
     "{% if add_generation_prompt %}ASSISTANT:{% endif %}"
 )
-
-
-def _word_tokenizer(specials: list[str], **special_kwargs):
-    from tokenizers import Tokenizer, models, pre_tokenizers
-    from transformers import PreTrainedTokenizerFast
-
-    words = specials + WORDS + [w for w in "describe this image . what is in it ?".split() if w not in WORDS]
-    vocab = {word: index for index, word in enumerate(words)}
-    backend = Tokenizer(models.WordLevel(vocab=vocab, unk_token=special_kwargs["unk_token"]))
-    backend.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    return PreTrainedTokenizerFast(tokenizer_object=backend, **special_kwargs), len(words)
 
 
 def _widen(model: torch.nn.Module, seed: int) -> None:
@@ -58,7 +43,7 @@ def build_tiny_captioner(folder: str | Path, seed: int = 0, only_eos: bool = Fal
     )
 
     folder = Path(folder)
-    tokenizer, vocab_size = _word_tokenizer(
+    tokenizer, vocab_size = word_tokenizer(
         ["[PAD]", "[BOS]", "[EOS]", "[UNK]"],
         pad_token="[PAD]",
         bos_token="[BOS]",
@@ -116,7 +101,7 @@ def build_tiny_chat_vlm(folder: str | Path, seed: int = 0) -> Path:
 
     folder = Path(folder)
     specials = ["<pad>", "<s>", "</s>", "<unk>", "<image>", "USER:", "ASSISTANT:"]
-    tokenizer, vocab_size = _word_tokenizer(
+    tokenizer, vocab_size = word_tokenizer(
         specials,
         pad_token="<pad>",
         bos_token="<s>",

@@ -18,6 +18,7 @@ ROOT = TESTS.parent
 if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))
 
+import tiny_judges  # noqa: E402
 from tiny_generators import GENERATORS  # noqa: E402
 from tiny_judges import build_tiny_captioner  # noqa: E402
 
@@ -111,6 +112,80 @@ def run_generator_matrix(root: Path) -> dict[str, dict[str, Outcome]]:
     return found
 
 
+@dataclass(frozen=True)
+class JudgeCase:
+    """A judge architecture: its tiny builder, the judge YAML's extra lines, and what should happen."""
+
+    builder: str
+    model_class: str
+    yaml: str = ""
+    expect: str = "works"
+
+
+JUDGES: dict[str, JudgeCase] = {
+    "VisionEncoderDecoder": JudgeCase("build_tiny_captioner", "VisionEncoderDecoderModel"),
+    "BLIP": JudgeCase("build_tiny_blip", "BlipForConditionalGeneration"),
+    "BLIP-2": JudgeCase("build_tiny_blip2", "Blip2ForConditionalGeneration"),
+    "GIT": JudgeCase("build_tiny_git", "GitForCausalLM"),
+    "PaliGemma": JudgeCase(
+        "build_tiny_paligemma", "PaliGemmaForConditionalGeneration", "instruction: caption en"
+    ),
+    "LLaVA": JudgeCase("build_tiny_chat_vlm", "LlavaForConditionalGeneration"),
+    "LLaVA-NeXT": JudgeCase("build_tiny_llava_next", "LlavaNextForConditionalGeneration"),
+    "Gemma3": JudgeCase("build_tiny_gemma3", "Gemma3ForConditionalGeneration"),
+    "Idefics3": JudgeCase("build_tiny_idefics3", "Idefics3ForConditionalGeneration"),
+}
+
+
+def write_premade_images(root: Path) -> Path:
+    """Pre-made images (one per prompt) so that judge rows test the judge only."""
+    from PIL import Image
+
+    folder = root / "images"
+    for index, image in enumerate(tiny_judges.make_images(len(PROMPTS), size=32)):
+        (folder / f"p{index}").mkdir(parents=True, exist_ok=True)
+        Image.Image.save(image, folder / f"p{index}" / "0.png")
+    return folder
+
+
+def run_judge_matrix(root: Path) -> dict[str, Outcome]:
+    """Each judge architecture in `auto` mode captions the same pre-made images through `punc eval`."""
+    write_inputs(root)
+    images = write_premade_images(root)
+    task = write_task(root, "judges", 32, {}, negative=False)
+    found: dict[str, Outcome] = {}
+    for index, (arch, case) in enumerate(JUDGES.items()):
+        getattr(tiny_judges, case.builder)(root / f"judge{index}")
+        judge = root / f"judge{index}.yaml"
+        judge.write_text(
+            f"name: judge{index}\nbackend: transformers\nmodel: judge{index}\nmax_new_tokens: 6\n"
+            f"batch_size: 8\nmode: auto\n{case.yaml}\n"
+        )
+        found[arch] = run_eval(task, images, judge, root / "runs" / f"judge{index}")
+    return found
+
+
+def judge_table(found: dict[str, Outcome]) -> str:
+    rows = ["| Architecture | Model class | Mode picked by `auto` | Result |", "|---|---|---|---|"]
+    for arch, outcome in found.items():
+        case = JUDGES[arch]
+        mode = (outcome.results or {}).get("judge", {}).get("mode", "—")
+        if case.yaml:
+            mode += f" (judge YAML: `{case.yaml}`)"
+        rows.append(f"| {arch} | `{case.model_class}` | {mode} | {_cell(outcome)} |")
+    return "\n".join(rows)
+
+
+JUDGES_HEADER = """## Judges
+
+Each judge captions the same two pre-made images through `punc eval` with `mode: auto`. Captioners
+(VisionEncoderDecoder, BLIP, BLIP-2, GIT) take no instruction; PaliGemma is a prefix captioner and gets the
+judge's `instruction` as its text prefix (use a PaliGemma task prefix such as `caption en`); chat VLMs get the
+instruction as a user turn through their chat template.
+
+"""
+
+
 def _recipe(outcome: Outcome) -> dict:
     return outcome.results["generation_recipe"] if outcome.results else {}
 
@@ -168,11 +243,9 @@ pipeline, read from its call signature and components (see `harness/generators/c
 """
 
 
-def render_page(generators: dict[str, dict[str, Outcome]], judges_section: str = "") -> str:
+def render_page(generators: dict[str, dict[str, Outcome]], judges: dict[str, Outcome]) -> str:
     import diffusers
     import transformers
 
     head = HEADER.format(diffusers=diffusers.__version__, transformers=transformers.__version__)
-    return (
-        head + generator_table(generators) + "\n" + (("\n" + judges_section + "\n") if judges_section else "")
-    )
+    return head + generator_table(generators) + "\n\n" + JUDGES_HEADER + judge_table(judges) + "\n"

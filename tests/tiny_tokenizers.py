@@ -10,7 +10,7 @@ WORDS = (
     "a an the red blue green yellow cat dog sky tree house of on in with big small photo "
     "two three field river road car boat bird flower mountain night day light dark"
 ).split()
-EXTRA_WORDS = "describe this image . what is in it ? blurry ugly".split()
+EXTRA_WORDS = "describe this image . what is in it ?".split()
 
 
 def write_clip_tokenizer(folder: Path) -> None:

@@ -210,8 +210,15 @@ class TransformersJudge(Judge):
         except PuncError:
             raise
         except Exception as exc:
+            text = str(exc)
+            missing = [name for name in ("torchvision", "num2words") if name in text.lower()]
+            if missing:
+                raise PuncError(
+                    f"{what}: its processor needs {' and '.join(missing)}, which is not installed; "
+                    "install the VLM extra: pip install 'punc-harness[vlm]'"
+                ) from None
             raise PuncError(
-                f"{what}: cannot load it with transformers ({type(exc).__name__}: {exc})"
+                f"{what}: cannot load it with transformers ({type(exc).__name__}: {text})"
             ) from None
         self.model = model.to(self.device).eval()
         self._is_encoder_decoder = bool(getattr(self.model.config, "is_encoder_decoder", False))

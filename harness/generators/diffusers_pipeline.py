@@ -151,21 +151,22 @@ class DiffusersGenerator(Generator):
         }
 
     def generate(self, requests: Sequence[ImageRequest]) -> list[GeneratedImage]:
-        import torch
-
         first = requests[0]
         fitted = self.fitted
         if fitted is None or first.extra:
             settings = TaskSettings(
                 first.steps, first.guidance, first.negative_prompt, first.width, first.height
             )
-            try:
-                fitted = fit_call(self.pipe, settings, {**self.pipeline_kwargs, **first.extra})
-            except Exception as exc:  # pragma: no cover - defensive: fitting reads only the signature
-                return [GeneratedImage(request=r, error=f"{type(exc).__name__}: {exc}") for r in requests]
+            fitted = fit_call(self.pipe, settings, {**self.pipeline_kwargs, **first.extra})
             if fitted.refused and self.unsupported_settings != "warn":
                 error = "not applicable to this pipeline: " + "; ".join(fitted.refused)
                 return [GeneratedImage(request=r, error=error) for r in requests]
+        return self.generate_fitted(requests, fitted)
+
+    def generate_fitted(self, requests: Sequence[ImageRequest], fitted: FittedCall) -> list[GeneratedImage]:
+        """Generate with an already fitted call (pre-flight's, or a server request's own)."""
+        import torch
+
         call = dict(fitted.call)
         if "negative_prompt" in call:
             call["negative_prompt"] = [call["negative_prompt"]] * len(requests)
@@ -181,7 +182,7 @@ class DiffusersGenerator(Generator):
                 )
         except Exception as exc:  # one bad batch must not end the run: its items fail, others go on
             if len(requests) > 1:
-                return [item for r in requests for item in self.generate([r])]
+                return [item for r in requests for item in self.generate_fitted([r], fitted)]
             return [GeneratedImage(request=r, error=f"{type(exc).__name__}: {exc}") for r in requests]
         return [
             GeneratedImage(request=r, image=img, recipe=self._recipe(r, fitted, img))

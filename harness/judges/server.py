@@ -14,30 +14,28 @@ status code ("500", "503", "429"), "drop" (close the connection without answerin
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import logging
 import queue
-import socket
 import threading
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from pydantic import ValidationError
 
 from harness.config.judge import DecodingConfig
 from harness.errors import PuncError
+from harness.http_server import BackgroundHTTPServer, JsonHandler
 from harness.judges._images import data_url_payload, data_url_to_image
 from harness.judges.transformers_backend import GenerationItem, GenerationOutput, TransformersJudge
 
 log = logging.getLogger(__name__)
 
 FAULTS_ENV = "PUNC_SERVE_JUDGE_FAULTS"
-_MAX_BODY_BYTES = 64 << 20
 
 
 def image_fault_key(image_url: str) -> str:
@@ -104,8 +102,10 @@ class _BadRequest(Exception):
     pass
 
 
-class JudgeServer:
+class JudgeServer(BackgroundHTTPServer):
     """A running chat-completions server around a TransformersJudge; use as a context manager."""
+
+    command = "serve-judge"
 
     def __init__(
         self,
@@ -120,79 +120,14 @@ class JudgeServer:
     ) -> None:
         self.judge = judge
         self.model_name = model_name or judge.config.name
-        self._api_key = api_key
         self.faults = FaultInjector(faults or {})
         self.batch_wait_s = batch_wait_s
-        self.stats: dict[str, int] = defaultdict(int)  # counts only: never a header value
-        self._stats_lock = threading.Lock()
         self._queue: queue.Queue[_Pending] = queue.Queue()
-        self._stop = threading.Event()
         self._model_lock = threading.Lock()
-        handler = type("Handler", (_Handler,), {"server_ref": self})
-        try:
-            self.httpd = ThreadingHTTPServer((host, port), handler)
-        except OSError as exc:
-            raise PuncError(f"serve-judge: cannot listen on {host}:{port} ({exc.strerror or exc})") from None
-        self.httpd.daemon_threads = True
-        self._threads: list[threading.Thread] = []
+        super().__init__(_Handler, host, port, api_key)
 
-    @property
-    def host(self) -> str:
-        return str(self.httpd.server_address[0])
-
-    @property
-    def port(self) -> int:
-        return int(self.httpd.server_address[1])
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}/v1"
-
-    def count(self, name: str, amount: int = 1) -> None:
-        with self._stats_lock:
-            self.stats[name] += amount
-
-    def start(self) -> JudgeServer:
-        """Serve in background threads (tests, benchmarks); `serve_forever` blocks instead."""
-        batcher = threading.Thread(target=self._batch_loop, name="punc-judge-batcher", daemon=True)
-        http = threading.Thread(target=self.httpd.serve_forever, name="punc-judge-http", daemon=True)
-        self._threads = [batcher, http]
-        for thread in self._threads:
-            thread.start()
-        return self
-
-    def serve_forever(self) -> None:
-        batcher = threading.Thread(target=self._batch_loop, name="punc-judge-batcher", daemon=True)
-        self._threads = [batcher]
-        batcher.start()
-        try:
-            self.httpd.serve_forever()
-        finally:
-            self._stop.set()
-            self.httpd.server_close()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        for thread in self._threads:
-            thread.join(timeout=10)
-
-    def __enter__(self) -> JudgeServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    # ---- auth
-
-    def authorized(self, header: str | None) -> bool:
-        if header and header.startswith("Bearer "):
-            self.count("requests_with_bearer")
-        if self._api_key is None:
-            return True
-        given = header[7:] if header and header.startswith("Bearer ") else ""
-        return hmac.compare_digest(given.encode(), self._api_key.encode())
+    def workers(self) -> list[tuple[str, Callable[[], None]]]:
+        return [("punc-judge-batcher", self._batch_loop)]
 
     # ---- generation
 
@@ -296,36 +231,9 @@ def parse_chat_request(body: Any) -> tuple[str, str]:
     return "\n".join(texts).strip(), images[0]
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JsonHandler):
     server_ref: JudgeServer
-    protocol_version = "HTTP/1.1"
     server_version = "punc-serve-judge"
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
-        log.debug("%s %s", self.address_string(), format % args)
-
-    # ---- replies
-
-    def _send_json(self, status: int, body: dict[str, Any]) -> None:
-        data = json.dumps(body).encode("utf-8")
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-        except (TimeoutError, BrokenPipeError, ConnectionResetError):
-            self.close_connection = True
-
-    def _send_error(self, status: int, message: str, kind: str = "invalid_request_error") -> None:
-        self._send_json(status, {"error": {"message": message, "type": kind, "code": status}})
-
-    def _drop(self) -> None:
-        self.close_connection = True
-        try:
-            self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
     # ---- routes
 
@@ -343,13 +251,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802 - http.server's naming
         server = self.server_ref
-        path = self.path.split("?")[0].rstrip("/")
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > _MAX_BODY_BYTES:
-            self._send_error(413, "request body too large")
-            self.close_connection = True
+        path = self._route()
+        raw = self._read_body()
+        if raw is None:
             return
-        raw = self.rfile.read(length) if length else b""
         if path not in ("/v1/chat/completions", "/chat/completions"):
             self._send_error(404, f"no route POST {path}", "not_found")
             return

@@ -93,3 +93,22 @@ def test_task_hash_unchanged_by_the_new_keys_at_their_defaults(tmp_path):
 
     assert plain.task_hash == sha256_json(settings)
     assert with_dtype.task_hash != plain.task_hash
+
+
+def test_dtype_option_reaches_the_pipeline_and_the_recipe(tmp_path, models):
+    from tiny_judges import build_tiny_captioner
+
+    build_tiny_captioner(tmp_path / "cap")
+    (tmp_path / "j.yaml").write_text("name: cap\nbackend: transformers\nmodel: cap\nmax_new_tokens: 4\n")
+    (tmp_path / "p.jsonl").write_text(json.dumps({"id": "p0", "text": "a red cat"}) + "\n")
+    (tmp_path / "t.yaml").write_text(
+        "name: t\nprompts: p.jsonl\nimages_per_prompt: 1\nsteps: 2\nwidth: 32\nheight: 32\n"
+        "scorers: [rougeL]\nbootstrap_samples: 0\ndtype: float32\n"
+    )
+    out = tmp_path / "run"
+    argv = ["eval", str(tmp_path / "t.yaml"), "-g", str(models["lcm"]), "-j", str(tmp_path / "j.yaml")]
+    code, _, err = run_punc(*argv, "-o", str(out), "-q", "--dtype", "bfloat16")
+    assert code == 0, err
+    results = json.loads((out / "results.json").read_text())
+    assert results["generation_recipe"]["dtype"] == "bfloat16"  # --dtype overrides the task's dtype
+    assert results["judge"]["dtype"] == "float32" and results["judge"]["device"] == "cpu"

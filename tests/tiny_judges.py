@@ -601,3 +601,66 @@ def build_tiny_idefics3(folder: str | Path, seed: int = 0) -> Path:
         image_processor=image_processor, tokenizer=tokenizer, chat_template=CHAT_TEMPLATE, image_seq_len=4
     )
     return _finish(model, tokenizer, processor, folder, list(range(9)), eos=2, pad=0, bos=1)
+
+
+def build_tiny_qwen2vl(folder: str | Path, seed: int = 0) -> Path:
+    """Qwen2VLForConditionalGeneration with its processor files as a hub folder has them.
+
+    The processor is written as config files, not built: building Qwen2VLProcessor needs torchvision
+    (its video processor), which is exactly what loading it as a judge must report when it is missing.
+    """
+    import json
+
+    from transformers import Qwen2VLConfig, Qwen2VLForConditionalGeneration, Qwen2VLImageProcessor
+
+    folder = Path(folder)
+    specials = [
+        "<pad>",
+        "<s>",
+        "</s>",
+        "<unk>",
+        "<|image_pad|>",
+        "<|vision_start|>",
+        "<|vision_end|>",
+        "<|video_pad|>",
+    ]
+    tokenizer, vocab = word_tokenizer(
+        specials, pad_token="<pad>", bos_token="<s>", eos_token="</s>", unk_token="<unk>"
+    )
+    config = Qwen2VLConfig(
+        text_config={
+            "vocab_size": vocab,
+            "hidden_size": 32,
+            "intermediate_size": 37,
+            "num_hidden_layers": 1,
+            "num_attention_heads": 2,
+            "num_key_value_heads": 2,
+            "rope_parameters": {"mrope_section": [1, 1, 2], "rope_type": "default", "rope_theta": 1e6},
+        },
+        vision_config={
+            "depth": 1,
+            "embed_dim": 32,
+            "hidden_size": 32,
+            "num_heads": 2,
+            "mlp_ratio": 1,
+            "spatial_merge_size": 2,
+            "patch_size": 8,
+            "temporal_patch_size": 2,
+        },
+        image_token_id=4,
+        video_token_id=7,
+        vision_start_token_id=5,
+        vision_end_token_id=6,
+    )
+    model = Qwen2VLForConditionalGeneration(config)
+    _widen(model, seed)
+    model.generation_config.suppress_tokens = list(range(8))
+    model.save_pretrained(folder)
+    tokenizer.chat_template = CHAT_TEMPLATE
+    tokenizer.save_pretrained(folder)
+    Qwen2VLImageProcessor(min_pixels=32 * 32, max_pixels=64 * 64, patch_size=8).save_pretrained(folder)
+    (folder / "processor_config.json").write_text(json.dumps({"processor_class": "Qwen2VLProcessor"}))
+    (folder / "video_preprocessor_config.json").write_text(
+        json.dumps({"video_processor_type": "Qwen2VLVideoProcessor", "processor_class": "Qwen2VLProcessor"})
+    )
+    return folder

@@ -6,6 +6,7 @@ scripts/make_compatibility.py (which writes docs/compatibility.md).
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -108,7 +109,9 @@ def run_generator_matrix(root: Path) -> dict[str, dict[str, Outcome]]:
         for negative in (False, True):
             variant = "negative" if negative else "plain"
             task = write_task(root, f"gen{index}-{variant}", side, kwargs, negative)
-            found[arch][variant] = run_eval(task, model, judge, root / "runs" / f"gen{index}-{variant}")
+            outcome = run_eval(task, model, judge, root / "runs" / f"gen{index}-{variant}")
+            outcome.message = outcome.message.replace(f"{root}/", "")
+            found[arch][variant] = outcome
     return found
 
 
@@ -134,6 +137,11 @@ JUDGES: dict[str, JudgeCase] = {
     "LLaVA-NeXT": JudgeCase("build_tiny_llava_next", "LlavaNextForConditionalGeneration"),
     "Gemma3": JudgeCase("build_tiny_gemma3", "Gemma3ForConditionalGeneration"),
     "Idefics3": JudgeCase("build_tiny_idefics3", "Idefics3ForConditionalGeneration"),
+    "Qwen2-VL": JudgeCase(
+        "build_tiny_qwen2vl",
+        "Qwen2VLForConditionalGeneration",
+        expect="works" if importlib.util.find_spec("torchvision") else "pip install 'punc-harness[vlm]'",
+    ),
 }
 
 
@@ -161,7 +169,9 @@ def run_judge_matrix(root: Path) -> dict[str, Outcome]:
             f"name: judge{index}\nbackend: transformers\nmodel: judge{index}\nmax_new_tokens: 6\n"
             f"batch_size: 8\nmode: auto\n{case.yaml}\n"
         )
-        found[arch] = run_eval(task, images, judge, root / "runs" / f"judge{index}")
+        outcome = run_eval(task, images, judge, root / "runs" / f"judge{index}")
+        outcome.message = outcome.message.replace(f"{root}/", "")  # the page must not show temp paths
+        found[arch] = outcome
     return found
 
 
@@ -181,7 +191,9 @@ JUDGES_HEADER = """## Judges
 Each judge captions the same two pre-made images through `punc eval` with `mode: auto`. Captioners
 (VisionEncoderDecoder, BLIP, BLIP-2, GIT) take no instruction; PaliGemma is a prefix captioner and gets the
 judge's `instruction` as its text prefix (use a PaliGemma task prefix such as `caption en`); chat VLMs get the
-instruction as a user turn through their chat template.
+instruction as a user turn through their chat template. Qwen2-VL's processor needs torchvision (its video
+processor), which does not load with the CPU torch build used here: without it the judge stops with the
+message shown (`pip install 'punc-harness[vlm]'` adds torchvision and num2words).
 
 """
 

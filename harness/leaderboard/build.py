@@ -17,6 +17,8 @@ from typing import Any
 
 from harness._version import __version__
 from harness.errors import PuncError
+from harness.leaderboard.board_stats import board_comparisons, board_ranks, load_board_runs
+from harness.leaderboard.export import CARD_HEADER, DATA_FILE, write_parquet
 from harness.leaderboard.publish import (
     _read_json,
     board_path,
@@ -60,6 +62,19 @@ def _primary(board: dict[str, Any], results: Results) -> str | None:
 def _group(summary: Any, primary: str | None) -> dict[str, Any]:
     metrics = summary.metrics.get(primary, {}) if primary else {}
     return {"n_prompts": summary.n_prompts, "metrics": {k: _iv(metrics.get(k)) for k in BAR_METRICS}}
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _cost(results: Results) -> dict[str, float | None] | None:
+    """Device-seconds and USD of the run when results.json has the optional `cost` field."""
+    raw = (results.model_extra or {}).get("cost")
+    if not isinstance(raw, dict):
+        return None
+    cost = {"device_seconds": _number(raw.get("device_seconds")), "total_usd": _number(raw.get("total_usd"))}
+    return json_safe(cost) if any(v is not None for v in cost.values()) else None
 
 
 def _auroc(bundle_dir: Path) -> dict[str, float | None]:
@@ -140,6 +155,7 @@ def collect(board_dir: Path) -> tuple[dict[str, Any], dict[str, list[dict[str, A
         raise PuncError(f"{board_dir / 'board.json'}: expected a JSON object")
     models: list[dict[str, Any]] = []
     prompts: dict[str, list[dict[str, Any]]] = {}
+    sources: list[tuple[str, Path, str | None]] = []
     for bundle_dir, meta in list_bundles(board_dir):
         try:
             results = Results.model_validate(_read_json(bundle_dir / "results.json", "results file"))
@@ -168,6 +184,7 @@ def collect(board_dir: Path) -> tuple[dict[str, Any], dict[str, list[dict[str, A
                     **{k: _iv(overall.get(k)) for k in BAR_METRICS},
                     "primary_scorer": primary,
                     "auroc": _auroc(bundle_dir),
+                    "cost": _cost(results),
                     "judge": results.judge.get("name") or results.judge.get("fingerprint"),
                     "date": results.created[:10],
                     "created": results.created,
@@ -183,7 +200,13 @@ def collect(board_dir: Path) -> tuple[dict[str, Any], dict[str, list[dict[str, A
             )
         )
         prompts[bundle_id] = _prompts(bundle_dir, bundle_id, results, primary)
+        sources.append((bundle_id, bundle_dir, primary))
     auroc_columns = sorted({key for m in models for key in m["auroc"]})
+    runs = load_board_runs(sources)
+    ranking = board_ranks(runs)
+    ranks = {row["model"]: row for row in ranking["rows"]}
+    for model in models:
+        model["rank"] = ranks.get(model["id"])
     index = json_safe(
         {
             "board": {
@@ -199,6 +222,11 @@ def collect(board_dir: Path) -> tuple[dict[str, Any], dict[str, list[dict[str, A
             "built": now_iso(),
             "harness_version": __version__,
             "auroc_columns": auroc_columns,
+            "auroc_shifts": sorted({key.split("/", 1)[0] for key in auroc_columns}),
+            "has_cost": any(m.get("cost") for m in models),
+            "ranking": {k: v for k, v in ranking.items() if k != "rows"},
+            "comparisons": board_comparisons(runs),
+            "data_file": DATA_FILE,
             "models": models,
         }
     )
@@ -226,6 +254,22 @@ def fmt_iv(iv: dict[str, Any] | None) -> str:
     return f"{iv['mean']:.3f} [{low:.3f}, {high:.3f}]"
 
 
+def fmt_rank(rank: dict[str, Any] | None) -> str:
+    if not rank:
+        return "–"
+    return f"{rank['rank']} [{rank['low']}, {rank['high']}]"
+
+
+def fmt_tied(rank: dict[str, Any] | None) -> str:
+    if not rank or rank.get("tied_with_next") is None:
+        return ""
+    return "yes" if rank["tied_with_next"] else "no"
+
+
+def fmt_num(value: Any, digits: int) -> str:
+    return f"{value:.{digits}f}" if isinstance(value, int | float) else "–"
+
+
 def sort_key_u_tot(model: dict[str, Any]) -> tuple[bool, float, str]:
     iv = model.get("u_tot") or {}
     mean = iv.get("mean")
@@ -237,6 +281,8 @@ def render_markdown(index: dict[str, Any]) -> str:
     cols = index["auroc_columns"]
     task = board.get("task") or {}
     lines = [
+        CARD_HEADER.rstrip("\n"),
+        "",
         f"# Leaderboard: {md_escape(board['name'])}",
         "",
         f"- Task: {md_escape(task.get('name', '?'))} (hash `{md_escape(board.get('task_hash'))}`)",
@@ -246,18 +292,28 @@ def render_markdown(index: dict[str, Any]) -> str:
         f"- Built: {md_escape(index['built'])} with punc-harness {md_escape(index['harness_version'])}",
         "",
         "Uncertainties are means over prompts with 95% bootstrap intervals; lower is better. "
-        "Rows are sorted by U_tot.",
+        "Rows are sorted by U_tot. Rank (95%): the interval of the rank over bootstrap resamples of the "
+        "prompts shared by all runs; tied: the paired permutation test with the next row is not "
+        "significant (Holm-adjusted over neighbour pairs, alpha 0.05).",
+        f"Per-prompt results of every run: `{DATA_FILE}` (load with `datasets`).",
         "",
     ]
-    header = ["#", "Model", "Prompts", "Images", "U_ale (95% CI)", "U_epi (95% CI)", "U_tot (95% CI)"]
+    has_cost = bool(index.get("has_cost"))
+    header = ["#", "Rank (95%)", "Tied with next", "Model", "Prompts", "Images"]
+    header += ["U_ale (95% CI)", "U_epi (95% CI)", "U_tot (95% CI)"]
     header += [f"AUROC {md_escape(c)}" for c in cols]
+    header += ["Device-seconds", "USD"] if has_cost else []
     header += ["Judge", "Date", "Harness", "Partial"]
     lines.append("| " + " | ".join(header) + " |")
-    lines.append("|" + "|".join("---:" if h in ("#", "Prompts", "Images") else "---" for h in header) + "|")
+    right = ("#", "Prompts", "Images", "Device-seconds", "USD")
+    lines.append("|" + "|".join("---:" if h in right else "---" for h in header) + "|")
     for rank, m in enumerate(sorted(index["models"], key=sort_key_u_tot), start=1):
         auroc = [m["auroc"].get(c) for c in cols]
+        cost = m.get("cost") or {}
         row = [
             str(rank),
+            fmt_rank(m.get("rank")),
+            fmt_tied(m.get("rank")),
             md_escape(m["label"]),
             str(m["prompts"]),
             str(m["images"]),
@@ -265,6 +321,11 @@ def render_markdown(index: dict[str, Any]) -> str:
             fmt_iv(m.get("u_epi")),
             fmt_iv(m.get("u_tot")),
             *[f"{v:.3f}" if isinstance(v, float) else "–" for v in auroc],
+            *(
+                [fmt_num(cost.get("device_seconds"), 1), fmt_num(cost.get("total_usd"), 4)]
+                if has_cost
+                else []
+            ),
             md_escape(m.get("judge") or ""),
             md_escape(m.get("date") or ""),
             md_escape(m.get("harness_version") or ""),
@@ -323,7 +384,8 @@ def build_board(name: str, boards_dir: Path = Path("leaderboards")) -> BuildResu
     atomic_write_json(board_dir / "index.json", index)
     atomic_write_text(board_dir / "README.md", render_markdown(index))
     atomic_write_text(board_dir / "index.html", render_html(index, prompts))
-    for name in ("index.json", "README.md", "index.html"):
+    write_parquet(board_dir, index, prompts)
+    for name in ("index.json", "README.md", "index.html", DATA_FILE):
         share_files(board_dir / name)
     return BuildResult(
         board_dir=board_dir,

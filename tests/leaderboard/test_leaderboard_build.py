@@ -26,17 +26,21 @@ def test_markdown_table_matches_fixture_values(runs_root: Path, boards_dir: Path
     readme = (board / "README.md").read_text()
     header = [line for line in readme.splitlines() if line.startswith("| ")][0]
     assert header == (
-        "| # | Model | Prompts | Images | U_ale (95% CI) | U_epi (95% CI) | U_tot (95% CI) | AUROC ood/u\\_epi "
-        "| Judge | Date | Harness | Partial |"
+        "| # | Rank (95%) | Tied with next | Model | Prompts | Images | U_ale (95% CI) | U_epi (95% CI) "
+        "| U_tot (95% CI) | AUROC ood/u\\_epi | Judge | Date | Harness | Partial |"
     )
     # Per-prompt values (p1, p2) of the fixture; the mean is their average, the CI is mean ± 0.02.
     # model-a: u_ale (0.15, 0.25) -> 0.200, u_epi (0.04, 0.06) -> 0.050, u_tot (0.19, 0.31) -> 0.250
     # model-b: u_ale (0.05, 0.15) -> 0.100, u_epi (0.10, 0.14) -> 0.120, u_tot (0.15, 0.29) -> 0.220
     # model-c: u_ale (0.30, 0.30) -> 0.300, u_epi (0.00, 0.02) -> 0.010, u_tot (0.30, 0.32) -> 0.310
     # Rows sorted by U_tot ascending: b (0.22), a (0.25), c (0.31). Only model-a has detection (AUROC 0.81).
+    # Ranks: b < a < c on each of the two prompts, so every bootstrap resample keeps that order (point
+    # intervals); yet two prompts cannot make a paired test significant (exact p = 2/4 = 0.5): all tied.
     assert _rows(readme) == [
         [
             "1",
+            "1 [1, 1]",
+            "yes",
             "model-b",
             "2",
             "4",
@@ -51,6 +55,8 @@ def test_markdown_table_matches_fixture_values(runs_root: Path, boards_dir: Path
         ],
         [
             "2",
+            "2 [2, 2]",
+            "yes",
             "model-a",
             "2",
             "4",
@@ -65,6 +71,8 @@ def test_markdown_table_matches_fixture_values(runs_root: Path, boards_dir: Path
         ],
         [
             "3",
+            "3 [3, 3]",
+            "",
             "model-c",
             "2",
             "4",

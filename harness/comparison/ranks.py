@@ -66,7 +66,7 @@ def rank_intervals(
         rows.append(
             RankInterval(
                 model=models[i],
-                rank=observed[i],
+                rank=int(observed[i]),
                 low=int(min(low[i], observed[i])),
                 high=int(max(high[i], observed[i])),
                 mean=float(means[i]),

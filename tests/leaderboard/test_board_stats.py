@@ -103,3 +103,22 @@ def test_per_prompt_dataset_loads_with_datasets(runs_root: Path, boards_dir: Pat
     assert a1["captions"] == ["caption of p1 image 0 by model-a", "caption of p1 image 1 by model-a"]
     assert json.loads(a1["labels_json"]) == {"category": "color", "shift": "id"}
     assert rows[("model-c", "p2")]["u_tot"] == pytest.approx(0.32)
+
+
+def test_push_uploads_the_dataset_and_its_card_names_it(runs_root: Path, boards_dir: Path) -> None:
+    """What `punc leaderboard push` hands to upload_folder, filtered by huggingface_hub's own code."""
+    from huggingface_hub import DatasetCard
+    from huggingface_hub.utils import filter_repo_objects
+    from huggingface_hub.utils._paths import DEFAULT_IGNORE_PATTERNS
+
+    from harness.leaderboard.hub import IGNORE_PATTERNS
+
+    board = publish_three(runs_root, boards_dir)
+    files = sorted(p.relative_to(board).as_posix() for p in board.glob("**/*") if p.is_file())
+    uploaded = set(filter_repo_objects(files, ignore_patterns=IGNORE_PATTERNS + DEFAULT_IGNORE_PATTERNS))
+    assert {"data/per_prompt.parquet", "README.md", "index.html", "index.json"} <= uploaded
+    assert ".lock" in files and ".lock" not in uploaded
+    card = DatasetCard((board / "README.md").read_text())
+    assert card.data.to_dict()["configs"] == [
+        {"config_name": "default", "data_files": "data/per_prompt.parquet"}
+    ]

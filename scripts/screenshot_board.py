@@ -2,6 +2,7 @@
 """Screenshot a leaderboard page with headless Chromium (for docs).
 
     python scripts/screenshot_board.py BOARD OUT.png [--boards-dir leaderboards] [--model LABEL]
+        [--filter TEXT] [--section CSS_SELECTOR] [--max-height PX]
 
 BOARD is a board folder (holding board.json) or a board name under --boards-dir. The page is (re)built,
 opened from file:// and captured full-page. Chromium comes from PUNC_CHROMIUM or /usr/bin/chromium
@@ -36,6 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out", type=Path, help="PNG file to write")
     parser.add_argument("--boards-dir", type=Path, default=Path("leaderboards"))
     parser.add_argument("--model", help="model label to show in the per-prompt view")
+    parser.add_argument("--filter", help="text typed into the per-prompt filter")
+    parser.add_argument("--section", help="capture only this element (CSS selector), e.g. '#per-prompt'")
+    parser.add_argument("--max-height", type=int, help="capture at most this many pixels from the top")
     parser.add_argument("--width", type=int, default=1280)
     parser.add_argument("--no-build", action="store_true", help="use the existing index.html as is")
     args = parser.parse_args(argv)
@@ -79,11 +83,23 @@ def main(argv: list[str] | None = None) -> int:
             page.wait_for_selector("body[data-ready='1']", timeout=15_000)
             if args.model:
                 page.select_option("#prompt-model", label=args.model)
+            if args.filter:
+                page.fill("#prompt-filter", args.filter)
             page.wait_for_function(
                 "() => Array.from(document.querySelectorAll('#prompt-list img')).every(i => i.complete)",
                 timeout=15_000,
             )
-            page.screenshot(path=str(args.out), full_page=True)
+            if args.section:
+                page.locator(args.section).screenshot(path=str(args.out))
+            elif args.max_height:
+                height = min(args.max_height, page.evaluate("() => document.documentElement.scrollHeight"))
+                page.screenshot(
+                    path=str(args.out),
+                    full_page=True,
+                    clip={"x": 0, "y": 0, "width": args.width, "height": height},
+                )
+            else:
+                page.screenshot(path=str(args.out), full_page=True)
         finally:
             context.close()
     if errors:

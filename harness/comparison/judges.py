@@ -57,6 +57,22 @@ def _images(run_dir: Path) -> dict[tuple[str, int], str]:
     return {}
 
 
+def shipped_judge_names() -> dict[str, str]:
+    """Fingerprint -> name of the judge YAMLs the harness ships (judges/), to name judges that no
+    results.json names any more (a run's results.json describes the judge that scored it last)."""
+    from harness.config.judge import load_judge
+    from harness.locate import list_shipped
+
+    names: dict[str, str] = {}
+    for path in list_shipped("judges", ".yaml"):
+        try:
+            config = load_judge(path)
+            names.setdefault(config.fingerprint, config.name)
+        except Exception:  # noqa: S112 - a broken example YAML must not stop the report
+            continue
+    return names
+
+
 def read_judge_scores(run_dirs: list[Path], scorer: str | None) -> tuple[JudgeScores, Results, str]:
     """Every judge's scores of `scorer` (default: the first run's primary scorer) over the same images."""
     first = load_results(run_dirs[0])
@@ -140,7 +156,8 @@ def judge_spread(run_dirs: list[Path], scorer: str | None = None, top: int = 10)
             "the spread needs at least two. Caption the same images with another judge: "
             "`punc eval TASK --generator SAME --judge OTHER.yaml --out RUN_DIR`."
         )
-    names = {fp: scores.names.get(fp, fp[:12]) for fp in judges}
+    shipped = shipped_judge_names() if any(fp not in scores.names for fp in judges) else {}
+    names = {fp: scores.names.get(fp) or shipped.get(fp) or fp[:12] for fp in judges}
     if len(set(names.values())) < len(names):  # two configs of one judge name: add enough fingerprint
         width = next(
             (w for w in range(8, 65) if len({f"{names[fp]} ({fp[:w]})" for fp in judges}) == len(judges)), 64

@@ -39,9 +39,16 @@ def load_board_runs(bundles: list[tuple[str, Path, str | None]]) -> dict[str, Ru
     return out
 
 
+def is_partial(run: RunValues) -> bool:
+    return not run.results.complete or bool(run.results.failures)
+
+
 def board_ranks(runs: dict[str, RunValues]) -> dict[str, Any]:
+    """Ranks over the prompts all ranked runs share; partial runs are left out of the ranking (their
+    missing prompts would shrink everyone's sample) unless every run is partial."""
+    ranked = {bid: run for bid, run in runs.items() if not is_partial(run)} or runs
     rows, n = rank_intervals(
-        {bid: {p: v[RANK_METRIC] for p, v in run.values.items()} for bid, run in runs.items()},
+        {bid: {p: v[RANK_METRIC] for p, v in run.values.items()} for bid, run in ranked.items()},
         resamples=RESAMPLES,
         seed=SEED,
     )
@@ -51,6 +58,7 @@ def board_ranks(runs: dict[str, RunValues]) -> dict[str, Any]:
             "n_prompts": n,
             "resamples": RESAMPLES,
             "correction": "holm",
+            "unranked": sorted(set(runs) - set(ranked)),
             "rows": [asdict(r) for r in rows],
         }
     )

@@ -122,3 +122,20 @@ def test_push_uploads_the_dataset_and_its_card_names_it(runs_root: Path, boards_
     assert card.data.to_dict()["configs"] == [
         {"config_name": "default", "data_files": "data/per_prompt.parquet"}
     ]
+
+
+def test_partial_run_is_shown_but_not_ranked(runs_root: Path, boards_dir: Path) -> None:
+    publish_run(make_run(runs_root, MODEL_A), "part", boards_dir, new_board=True)
+    failures = [{"stage": "caption", "prompt_id": "p2", "index": 1, "error": "judge timeout"}]
+    partial = make_run(runs_root, MODEL_B, complete=False, failures=failures)
+    publish_run(partial, "part", boards_dir, allow_partial=True)
+    index = _index(boards_dir / "part")
+    ranks = {m["label"]: m["rank"] for m in index["models"]}
+    # its missing prompts would shrink everyone's sample: model-b (partial) is left out of the ranking
+    assert (
+        ranks["model-b"] is None
+        and ranks["model-a"]["rank"] == 1
+        and ranks["model-a"]["tied_with_next"] is None
+    )
+    assert index["ranking"]["unranked"] == [m["id"] for m in index["models"] if m["label"] == "model-b"]
+    assert len(index["comparisons"]["pairs"]) == 1  # the compare view still pairs it, on the prompts it has

@@ -154,7 +154,7 @@
 
   function rankCell(m) {
     var r = m.rank;
-    if (!r) return el("td", { class: "rank", text: "\u2013" });
+    if (!r) return el("td", { class: "rank", text: "\u2013", title: m.partial ? "partial runs are not ranked" : "not ranked" });
     var td = el("td", { class: "rank" }, [el("b", { text: String(r.rank) }), " ",
       el("span", { class: "ci", text: r.low === r.high ? "[" + r.low + "]" : "[" + r.low + "\u2013" + r.high + "]" })]);
     td.setAttribute("title", "95% interval of the rank over " + INDEX.ranking.resamples + " bootstrap resamples of the " +

@@ -150,3 +150,16 @@ def test_bad_input_is_a_clear_error(pair: tuple[Path, Path], tmp_path: Path) -> 
     (broken / "results.json").write_text("{not json")
     done = punc("compare", str(a), str(broken))
     assert done.returncode == 2 and "results.json: expected the results file as JSON" in done.stderr
+
+
+def test_warns_when_the_resample_floor_forbids_significance(tmp_path: Path) -> None:
+    # 20 prompts: 2**20 flips > 99 resamples, so the test is sampled and p >= 2/100; Holm x 3 >= 0.05
+    pids = [f"q{i}" for i in range(20)]
+    labels = {pid: {"shift": "none"} for pid in pids}
+    a = write_run(tmp_path, "a", {pid: (0.5, 0.5, 0.75) for pid in pids}, labels)
+    b = write_run(tmp_path, "b", {pid: (0.5, 0.5, 0.25) for pid in pids}, labels)
+    done = punc("compare", str(a), str(b), "--by", "none", "--resamples", "99")
+    assert done.returncode == 0, done.stderr
+    assert "warning: 3 tests and 99 resamples" in done.stderr and "raise --resamples" in done.stderr
+    done = punc("compare", str(a), str(b), "--by", "none", "--resamples", "999")
+    assert done.returncode == 0 and "warning" not in done.stderr

@@ -42,6 +42,15 @@ def compare_command(
     groups = () if by.strip().lower() == "none" else tuple(g.strip() for g in by.split(",") if g.strip())
     loaded = [load_run_values(path, scorer) for path in runs]
     rows = compare_runs(loaded, groups, correction, alpha, resamples, seed)
+    sampled = [r for r in rows if not r.exact]
+    floor = 2 / (resamples + 1)  # smallest two-sided p of a sampled permutation test
+    if correction != "none" and sampled and len(rows) * floor >= alpha:
+        typer.echo(
+            f"warning: {len(rows)} tests and {resamples} resamples: a sampled p-value is at least {floor:.1e}, "
+            f"so after the correction none can fall below alpha {alpha}; raise --resamples "
+            f"(to more than {int(2 * len(rows) / alpha)}) or test fewer groups (--by).",
+            err=True,
+        )
     console = Console(width=160)
     for table in rich_tables(rows):
         console.print(table)

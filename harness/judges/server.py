@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import queue
 import socket
@@ -24,20 +23,21 @@ import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from pydantic import ValidationError
 
 from harness.config.judge import DecodingConfig
-from harness.errors import PuncError
+from harness.errors import PuncError, printable
+from harness.http_server import MAX_BODY_BYTES, BoundedHTTPServer, HardenedHandler, HttpError
 from harness.judges._images import data_url_payload, data_url_to_image
 from harness.judges.transformers_backend import GenerationItem, GenerationOutput, TransformersJudge
+from harness.safe_load import parse_json
 
 log = logging.getLogger(__name__)
 
 FAULTS_ENV = "PUNC_SERVE_JUDGE_FAULTS"
-_MAX_BODY_BYTES = 64 << 20
+_MAX_BODY_BYTES = MAX_BODY_BYTES  # 64 MiB
 
 
 def image_fault_key(image_url: str) -> str:
@@ -50,9 +50,9 @@ def parse_fault_plan(text: str | None) -> dict[str, list[str]]:
     if not text:
         return {}
     try:
-        plan = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise PuncError(f"fault plan: not JSON ({exc})") from None
+        plan = parse_json(text)
+    except ValueError as exc:
+        raise PuncError(f"fault plan: expected {exc}") from None
     if not isinstance(plan, dict) or not all(
         isinstance(k, str) and isinstance(v, list) and all(isinstance(a, str) for a in v)
         for k, v in plan.items()
@@ -117,23 +117,32 @@ class JudgeServer:
         api_key: str | None = None,
         faults: dict[str, list[str]] | None = None,
         batch_wait_s: float = 0.005,
+        workers: int = 32,
+        backlog: int = 256,
+        idle_timeout_s: float = 15.0,
+        read_timeout_s: float = 30.0,
+        max_image_pixels: int | None = None,
     ) -> None:
         self.judge = judge
         self.model_name = model_name or judge.config.name
         self._api_key = api_key
         self.faults = FaultInjector(faults or {})
         self.batch_wait_s = batch_wait_s
+        self.max_image_pixels = max_image_pixels
         self.stats: dict[str, int] = defaultdict(int)  # counts only: never a header value
         self._stats_lock = threading.Lock()
         self._queue: queue.Queue[_Pending] = queue.Queue()
         self._stop = threading.Event()
         self._model_lock = threading.Lock()
-        handler = type("Handler", (_Handler,), {"server_ref": self})
+        handler = type(
+            "Handler",
+            (_Handler,),
+            {"server_ref": self, "idle_timeout_s": idle_timeout_s, "read_timeout_s": read_timeout_s},
+        )
         try:
-            self.httpd = ThreadingHTTPServer((host, port), handler)
+            self.httpd = BoundedHTTPServer((host, port), handler, workers=workers, backlog=backlog)
         except OSError as exc:
             raise PuncError(f"serve-judge: cannot listen on {host}:{port} ({exc.strerror or exc})") from None
-        self.httpd.daemon_threads = True
         self._threads: list[threading.Thread] = []
 
     @property
@@ -247,8 +256,12 @@ class JudgeServer:
         base = self.judge.config.decoding
         update: dict[str, Any] = {}
         for name in ("temperature", "top_p", "top_k"):
-            if body.get(name) is not None:
-                update[name] = body[name]
+            value = body.get(name)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise _BadRequest(f"{name}: expected a number")
+            update[name] = value
         if "top_k" in update and update["top_k"] in (0, -1):  # vLLM's "disabled"
             update["top_k"] = None
         try:
@@ -257,12 +270,26 @@ class JudgeServer:
             raise _BadRequest(f"invalid sampling parameters: {exc.errors()[0].get('msg')}") from None
         if decoding.sampling and decoding.num_beams > 1:
             decoding = decoding.model_copy(update={"num_beams": 1})
-        max_tokens = (
-            body.get("max_tokens", body.get("max_completion_tokens")) or self.judge.config.max_new_tokens
-        )
-        if not isinstance(max_tokens, int) or not 1 <= max_tokens <= 8192:
-            raise _BadRequest("max_tokens: an integer from 1 to 8192")
+        max_tokens = body.get("max_tokens", body.get("max_completion_tokens"))
+        if max_tokens is None:
+            max_tokens = self.judge.config.max_new_tokens
+        if not _is_int(max_tokens) or not 1 <= max_tokens <= 8192:
+            raise _BadRequest("max_tokens: expected an integer from 1 to 8192")
         return decoding, max_tokens
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def request_seed(body: dict[str, Any]) -> int | None:
+    """The request's seed: absent/null, or an integer in [0, 2**63); anything else is a 400."""
+    seed = body.get("seed")
+    if seed is None:
+        return None
+    if not _is_int(seed) or not 0 <= seed < 2**63:
+        raise _BadRequest("seed: expected an integer from 0 to 2**63 - 1")
+    return seed
 
 
 def parse_chat_request(body: Any) -> tuple[str, str]:
@@ -296,9 +323,8 @@ def parse_chat_request(body: Any) -> tuple[str, str]:
     return "\n".join(texts).strip(), images[0]
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(HardenedHandler):
     server_ref: JudgeServer
-    protocol_version = "HTTP/1.1"
     server_version = "punc-serve-judge"
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
@@ -307,18 +333,10 @@ class _Handler(BaseHTTPRequestHandler):
     # ---- replies
 
     def _send_json(self, status: int, body: dict[str, Any]) -> None:
-        data = json.dumps(body).encode("utf-8")
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-        except (TimeoutError, BrokenPipeError, ConnectionResetError):
-            self.close_connection = True
+        self.send_json(status, body)
 
     def _send_error(self, status: int, message: str, kind: str = "invalid_request_error") -> None:
-        self._send_json(status, {"error": {"message": message, "type": kind, "code": status}})
+        self.send_http_error(HttpError(status, message, kind))
 
     def _drop(self) -> None:
         self.close_connection = True
@@ -339,35 +357,38 @@ class _Handler(BaseHTTPRequestHandler):
             model = {"id": server.model_name, "object": "model", "created": created, "owned_by": "punc"}
             self._send_json(200, {"object": "list", "data": [model]})
         else:
-            self._send_error(404, f"no route GET {path}", "not_found")
+            self._send_error(404, f"no route GET {printable(path)[:200]}", "not_found")
 
     def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        try:
+            self._post()
+        except HttpError as exc:
+            self.send_http_error(exc)
+        except _BadRequest as exc:
+            self._send_error(400, str(exc))
+
+    def _post(self) -> None:
         server = self.server_ref
         path = self.path.split("?")[0].rstrip("/")
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > _MAX_BODY_BYTES:
-            self._send_error(413, "request body too large")
-            self.close_connection = True
-            return
-        raw = self.rfile.read(length) if length else b""
+        raw = self.read_body()  # always read, so a kept-alive connection stays in step
         if path not in ("/v1/chat/completions", "/chat/completions"):
-            self._send_error(404, f"no route POST {path}", "not_found")
-            return
+            raise HttpError(404, f"no route POST {printable(path)[:200]}", "not_found")
         server.count("requests")
         if not server.authorized(self.headers.get("Authorization")):
-            self._send_error(401, "invalid or missing API key", "authentication_error")
-            return
+            raise HttpError(401, "invalid or missing API key", "authentication_error")
         try:
-            body = json.loads(raw or b"null")
-            instruction, image_url = parse_chat_request(body)
-            decoding, max_tokens = server.decoding_for(body)
+            body = parse_json(raw.decode("utf-8")) if raw else None
+        except UnicodeDecodeError:
+            raise HttpError(400, "the body is not UTF-8 JSON") from None
+        except ValueError as exc:
+            raise HttpError(400, f"the body is not acceptable JSON: expected {exc}") from None
+        instruction, image_url = parse_chat_request(body)
+        decoding, max_tokens = server.decoding_for(body)
+        seed = request_seed(body)
+        try:
             action = server.faults.action(image_fault_key(image_url))
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            self._send_error(400, "the body is not JSON")
-            return
-        except (_BadRequest, ValueError) as exc:
-            self._send_error(400, str(exc))
-            return
+        except ValueError as exc:
+            raise _BadRequest(str(exc)) from None
         if action.isdigit():
             server.count("faults")
             self._send_error(int(action), "injected fault", "server_error")
@@ -380,12 +401,10 @@ class _Handler(BaseHTTPRequestHandler):
             server.count("faults")
             time.sleep(float(action[5:]))
         try:
-            image = data_url_to_image(image_url)
+            image = data_url_to_image(image_url, server.max_image_pixels)
         except ValueError as exc:
-            self._send_error(400, f"image_url: {exc}")
-            return
-        seed = body.get("seed")
-        if not isinstance(seed, int) or isinstance(seed, bool):
+            raise _BadRequest(f"image_url: {exc}") from None
+        if seed is None:
             seed = uuid.uuid4().int % (2**31 - 1) if decoding.sampling else 0
         item = GenerationItem(
             image=image, instruction=instruction or server.judge.config.instruction, seed=seed

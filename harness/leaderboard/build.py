@@ -17,6 +17,7 @@ from typing import Any
 
 from harness._version import __version__
 from harness.errors import PuncError
+from harness.leaderboard.digests import verify_bundle
 from harness.leaderboard.publish import (
     _read_json,
     board_path,
@@ -141,6 +142,7 @@ def collect(board_dir: Path) -> tuple[dict[str, Any], dict[str, list[dict[str, A
     models: list[dict[str, Any]] = []
     prompts: dict[str, list[dict[str, Any]]] = {}
     for bundle_dir, meta in list_bundles(board_dir):
+        verify_bundle(bundle_dir, meta)
         try:
             results = Results.model_validate(_read_json(bundle_dir / "results.json", "results file"))
         except PuncError:

@@ -145,7 +145,8 @@ def load_json(text: str | bytes, file: str | Path | None, where: int | str | Non
         return parse_json(text)
     except JsonSyntaxError as exc:
         if where is None:
-            raise InputError(file, f"line {exc.lineno}, column {exc.colno}", None, f"valid JSON ({exc.msg})")
+            where_in_file = f"line {exc.lineno}, column {exc.colno}"
+            raise InputError(file, where_in_file, None, f"valid JSON ({exc.msg})") from None
         raise InputError(file, where, None, f"one JSON object per line ({exc.msg})", text) from None
     except ValueError as exc:
         raise InputError(file, where, None, str(exc)) from None

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
+from typing import ParamSpec, TypeVar
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def printable(text: object) -> str:
@@ -67,3 +73,16 @@ def storage_error(exc: OSError, doing: str = "read or write") -> PuncError:
         f"cannot {doing} {printable(target)}: {reason}. Work already finished is kept on disk; "
         "fix the cause (permissions, free space, another --out) and run the same command to resume."
     )
+
+
+def storage_errors(function: Callable[P, R]) -> Callable[P, R]:
+    """Decorator: an OSError escaping `function` (full disk, read-only folder) becomes a PuncError."""
+
+    @functools.wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return function(*args, **kwargs)
+        except OSError as exc:
+            raise storage_error(exc) from None
+
+    return wrapper

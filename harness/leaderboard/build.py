@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from harness._version import __version__
-from harness.errors import PuncError
+from harness.errors import PuncError, storage_errors
 from harness.leaderboard.digests import verify_bundle
 from harness.leaderboard.publish import (
     _read_json,
@@ -317,6 +317,7 @@ def render_html(index: dict[str, Any], prompts: dict[str, list[dict[str, Any]]])
     )
 
 
+@storage_errors
 def build_board(name: str, boards_dir: Path = Path("leaderboards")) -> BuildResult:
     board_dir = board_path(name, boards_dir)
     if not (board_dir / "board.json").is_file():

@@ -26,7 +26,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from harness._version import __version__
-from harness.errors import PuncError
+from harness.errors import PuncError, storage_errors
 from harness.images import check_pixels, open_image
 from harness.leaderboard import BOARD_FORMAT, BUNDLE_FORMAT
 from harness.leaderboard.digests import bundle_digests
@@ -458,6 +458,7 @@ def _write_bundle(prepared: PreparedRun, staging: Path, source_name: str) -> Non
     )
 
 
+@storage_errors
 def publish_run(
     run_dir: Path,
     board: str,

@@ -26,7 +26,8 @@ from harness.leaderboard.publish import (
     now_iso,
     share_files,
 )
-from harness.run.jsonl import atomic_write_json, atomic_write_text, read_jsonl
+from harness.run.jsonl import atomic_write_json, atomic_write_text
+from harness.run.records import CaptionLine, ImageLine, ScoreLine, read_records
 from harness.run.schema import PRF_KEYS, UNCERTAINTY_KEYS, Interval, Results
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -85,7 +86,7 @@ def _auroc(bundle_dir: Path) -> dict[str, float | None]:
 def _prompts(bundle_dir: Path, bundle_id: str, results: Results, primary: str | None) -> list[dict[str, Any]]:
     copied = {p.stem for p in (bundle_dir / "images").glob("*.png")}
     images: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for rec in read_jsonl(bundle_dir / "manifest.jsonl"):
+    for rec in read_records(bundle_dir / "manifest.jsonl", ImageLine):
         h = rec.get("image_hash")
         images[str(rec.get("prompt_id"))].append(
             {
@@ -97,10 +98,10 @@ def _prompts(bundle_dir: Path, bundle_id: str, results: Results, primary: str | 
             }
         )
     captions: dict[tuple[str, Any, Any], dict[str, Any]] = {}
-    for rec in read_jsonl(bundle_dir / "captions.jsonl"):
+    for rec in read_records(bundle_dir / "captions.jsonl", CaptionLine):
         key = (str(rec.get("prompt_id")), rec.get("index"), rec.get("sample_index"))
         captions[key] = {"sample": rec.get("sample_index"), "text": rec.get("caption"), "scores": {}}
-    for rec in read_jsonl(bundle_dir / "scores.jsonl"):
+    for rec in read_records(bundle_dir / "scores.jsonl", ScoreLine):
         key = (str(rec.get("prompt_id")), rec.get("index"), rec.get("sample_index"))
         if key in captions and isinstance(rec.get("values"), dict):
             captions[key]["scores"][str(rec.get("scorer"))] = rec["values"]

@@ -87,6 +87,9 @@ def log_lines(run: Path) -> int:
 def file_inputs(tally: Tally, work: Path, mutations: int, seed: int) -> None:
     cases = {
         "laughs.yaml": BILLION_LAUGHS,
+        "laughs-task.yaml": "lol:\n"
+        + "".join(f"  {line}\n" for line in BILLION_LAUGHS.splitlines())
+        + "name: *i\nprompts: p.jsonl",
         "deep.yaml": "a: " + "[" * 5000 + "]" * 5000,
         "deep-map.yaml": "a:\n" + "".join("  " * i + f"k{i}:\n" for i in range(1, 300)),
         "digits.yaml": "name: t\nprompts: p.jsonl\nseed: " + "9" * 5000,

@@ -85,6 +85,10 @@ def test_size_cap(tmp_path):
 def test_cli_validate_refuses_hostile_files_without_hanging(tmp_path):
     cases = {
         "laughs.yaml": BILLION_LAUGHS,
+        # the reviewer's hang: a field of the wrong type whose error message repr()s the expansion
+        "laughs-task.yaml": "lol:\n"
+        + "".join(f"  {line}\n" for line in BILLION_LAUGHS.splitlines())
+        + "name: *i\nprompts: p.jsonl",
         "deep.yaml": "a: " + "[" * 3000 + "]" * 3000 + "\n",
         "digits.yaml": "name: t\nprompts: p.jsonl\nseed: " + "9" * 5000 + "\n",
         "dup.yaml": "name: t\nprompts: p.jsonl\nname: u\n",

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Throw hostile inputs at the installed `punc` and count what went wrong (issue 18's closing figures).
 
-    python scripts/hostile_inputs.py                 # about 3-6 minutes on 2 busy CPU cores
+    python scripts/hostile_inputs.py                 # about 25 minutes on 2 CPU cores shared by 7 developers
     python scripts/hostile_inputs.py --mutations 300 # more random task-file mutations
 
 Every input runs in a subprocess (or against a real `punc serve-judge` / `punc leaderboard serve` on

@@ -52,7 +52,8 @@ class BoundedHTTPServer(HTTPServer):
         self.request_queue_size = backlog  # read by server_activate() -> listen(backlog)
         self.workers = workers
         self._slots = threading.BoundedSemaphore(workers)
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="punc-http")
+        self.thread_prefix = f"punc-http-{id(self):x}"  # this server's workers, told apart from others'
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=self.thread_prefix)
         self._closing = threading.Event()
         super().__init__(address, handler)
 

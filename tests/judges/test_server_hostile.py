@@ -171,7 +171,8 @@ def test_worker_pool_is_bounded(captioner_judge):
         socks = [socket.create_connection((server.host, server.port)) for _ in range(6)]
         try:
             time.sleep(0.5)
-            busy = [t for t in threading.enumerate() if t.name.startswith("punc-http")]
+            busy = [t for t in threading.enumerate() if t.name.startswith(server.httpd.thread_prefix)]
+            assert busy, "the connections are being handled by this server's workers"
             assert len(busy) <= 2
         finally:
             for sock in socks:

@@ -68,7 +68,7 @@ class InputErrors(PuncError):
 def storage_error(exc: OSError, doing: str = "read or write") -> PuncError:
     """A failed read or write of the run's own files (read-only folder, full disk) as a user error."""
     target = exc.filename if exc.filename is not None else "a file"
-    reason = exc.strerror or type(exc).__name__
+    reason = exc.strerror or str(exc) or type(exc).__name__
     return PuncError(
         f"cannot {doing} {printable(target)}: {reason}. Work already finished is kept on disk; "
         "fix the cause (permissions, free space, another --out) and run the same command to resume."

@@ -51,13 +51,15 @@ def main() -> int:
         if args.judge:
             config = load_judge(args.judge)
         else:
-            from tests.judges.tiny_models import build_tiny_captioner
+            sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+            from tiny_judges import build_tiny_captioner
 
             model = build_tiny_captioner(Path(tmp) / "tiny-captioner")
             config = JudgeConfig(name="tiny", backend="transformers", model=str(model), max_new_tokens=16)
         if args.batch_size:
             config = config.model_copy(update={"batch_size": args.batch_size})
-        from tests.judges.tiny_models import make_images
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+        from tiny_judges import make_images
 
         judge = TransformersJudge(config, device=args.device)
         images = make_images(args.clients * args.requests, size=args.image_size)

@@ -2,25 +2,9 @@
 
 from __future__ import annotations
 
-import json
-import string
 from pathlib import Path
 
-
-def write_clip_tokenizer(folder: Path) -> None:
-    """A character-level CLIP BPE vocabulary: every word tokenizes, no download needed."""
-    from transformers import CLIPTokenizer
-
-    folder.mkdir(parents=True, exist_ok=True)
-    chars = list(string.ascii_lowercase + string.digits + ".,!?'-")
-    vocab: dict[str, int] = {}
-    for token in ["<|startoftext|>", "<|endoftext|>", *chars, *(c + "</w>" for c in chars)]:
-        vocab.setdefault(token, len(vocab))
-    (folder / "vocab.json").write_text(json.dumps(vocab))
-    (folder / "merges.txt").write_text("#version: 0.2\n")
-    CLIPTokenizer(
-        str(folder / "vocab.json"), str(folder / "merges.txt"), model_max_length=77
-    ).save_pretrained(folder)
+from tiny_tokenizers import write_clip_tokenizer
 
 
 def build_tiny_sd_pipeline(path: Path, sample_size: int = 16, seed: int = 0) -> Path:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -51,6 +51,13 @@ class TaskConfig(BaseModel):
     guidance: float | None = Field(default=None, ge=0)
     negative_prompt: str | None = None
     generator_kwargs: dict[str, Any] = Field(default_factory=dict)
+    dtype: Literal["auto", "float32", "float16", "bfloat16"] | None = Field(
+        default=None, description="generator weights dtype (default: float32 on CPU, bf16/fp16 on GPUs)"
+    )
+    unsupported_settings: Literal["refuse", "warn"] = Field(
+        default="refuse",
+        description="a setting the generator cannot honour stops the run (refuse) or is dropped and recorded (warn)",
+    )
     scorers: list[ScorerSpec] = Field(
         default_factory=lambda: [ScorerSpec(name="rougeL"), ScorerSpec(name="bertscore")]
     )
@@ -77,6 +84,16 @@ class TaskConfig(BaseModel):
     def _scorer_shorthand(cls, value: Any) -> Any:
         if isinstance(value, list):
             return [{"name": item} if isinstance(item, str) else item for item in value]
+        return value
+
+    @field_validator("generator_kwargs")
+    @classmethod
+    def _no_reserved_kwargs(cls, value: dict[str, Any]) -> dict[str, Any]:
+        from harness.generators.call_fitting import RESERVED_KWARGS
+
+        for key in value:
+            if key in RESERVED_KWARGS:
+                raise ValueError(f"generator_kwargs.{key}: not allowed; {RESERVED_KWARGS[key]}")
         return value
 
     @model_validator(mode="after")
@@ -106,6 +123,10 @@ class TaskConfig(BaseModel):
         if self.primary_scorer:
             return self.primary_scorer
         return next((s.name for s in self.scorers if s.name in precision_recall_scorers), None)
+
+
+# Task keys added after tasks were published, left out of the task hash while they hold their default.
+UNHASHED_DEFAULTS: dict[str, Any] = {"dtype": None, "unsupported_settings": "refuse"}
 
 
 class LoadedTask(BaseModel):
@@ -150,6 +171,9 @@ class LoadedTask(BaseModel):
     def task_hash(self) -> str:
         """Identity of what is measured: settings plus prompt content (not file locations)."""
         settings = self.config.model_dump(mode="json", exclude={"generator", "judge", "description"})
+        for key, default in UNHASHED_DEFAULTS.items():  # keys added later: old tasks keep their hash
+            if settings.get(key) == default:
+                settings.pop(key, None)
         settings["prompts"] = self.prompts_hash
         return sha256_json(settings)
 

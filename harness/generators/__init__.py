@@ -19,6 +19,7 @@ def available_generators() -> dict[str, str]:
     found = {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
     found.setdefault("diffusers", "harness.generators.diffusers_pipeline:DiffusersGenerator")
     found.setdefault("premade", "harness.generators.premade:PremadeGenerator")
+    found.setdefault("openai-images", "harness.generators.api_images:OpenAIImagesGenerator")
     return found
 
 
@@ -32,6 +33,8 @@ def _load_kind(kind: str) -> type[Generator]:
             from harness.generators.diffusers_pipeline import DiffusersGenerator as cls
         elif kind == "premade":
             from harness.generators.premade import PremadeGenerator as cls
+        elif kind == "openai-images":
+            from harness.generators.api_images import OpenAIImagesGenerator as cls
         else:
             known = ", ".join(sorted(available_generators()))
             raise PuncError(f"generator kind '{kind}' is not registered (known: {known})")

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from PIL import Image
 
+    from harness.config.task import TaskConfig
+
 
 @dataclass(frozen=True)
 class ImageRequest:
@@ -51,6 +53,9 @@ class Generator(ABC):
     @abstractmethod
     def generate(self, requests: Sequence[ImageRequest]) -> list[GeneratedImage]:
         """Make one image per request (same order); a failed item carries `error`, the rest still count."""
+
+    def preflight(self, task: "TaskConfig") -> None:  # noqa: UP037
+        """Refuse, before the first image, task settings this generator cannot honour (default: none)."""
 
     def close(self) -> None:
         """Free model memory before the judge loads."""

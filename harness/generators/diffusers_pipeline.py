@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import PuncError
 from harness.fingerprint import local_model_identity
 from harness.generators.base import GeneratedImage, Generator, ImageRequest
+from harness.generators.call_fitting import FittedCall, TaskSettings, fit_call
 from harness.hub import resolve_model_source
+
+if TYPE_CHECKING:
+    from harness.config.task import TaskConfig
+
+log = logging.getLogger(__name__)
 
 
 def pick_device(requested: str | None = None) -> str:
@@ -76,6 +83,8 @@ class DiffusersGenerator(Generator):
         self.pipeline_kwargs = pipeline_kwargs
         self.pipe, self.device, self.dtype = load_pipeline(spec, device, dtype, revision)
         self.batch_size = batch_size or (8 if self.device != "cpu" else 64)
+        self.fitted: FittedCall | None = None
+        self.unsupported_settings = "refuse"
 
     def describe(self) -> dict[str, Any]:
         local = Path(self.spec).exists()
@@ -86,44 +95,81 @@ class DiffusersGenerator(Generator):
             "pipeline_class": type(self.pipe).__name__,
         }
 
-    def _recipe(self, request: ImageRequest, call: dict[str, Any]) -> dict[str, Any]:
+    def preflight(self, task: TaskConfig) -> None:
+        """Fit the task's settings to this pipeline's call; refuse what it cannot honour, before any image."""
+        settings = TaskSettings(
+            steps=task.steps,
+            guidance=task.guidance,
+            negative_prompt=task.negative_prompt,
+            width=task.width,
+            height=task.height,
+        )
+        self.unsupported_settings = task.unsupported_settings
+        self.fitted = self._fit(settings)
+
+    def _fit(self, settings: TaskSettings) -> FittedCall:
+        fitted = fit_call(self.pipe, settings, self.pipeline_kwargs)
+        if fitted.refused and self.unsupported_settings != "warn":
+            reasons = "\n  ".join(fitted.refused)
+            raise PuncError(
+                f"generator '{self.spec}' cannot honour the task:\n  {reasons}\n"
+                "Change the task, or set `unsupported_settings: warn` in it to run without these settings "
+                "(they are then recorded as not applied)."
+            )
+        for reason in fitted.refused:
+            log.warning("not applied: %s", reason)
+        return fitted
+
+    def _recipe(self, request: ImageRequest, fitted: FittedCall, image: Any) -> dict[str, Any]:
         import diffusers
         import torch
 
         scheduler = getattr(self.pipe, "scheduler", None)
+        call = fitted.call
+        steps = call.get("num_inference_steps", fitted.pipeline_defaults.get("num_inference_steps"))
         return {
             **self.describe(),
             "scheduler": type(scheduler).__name__ if scheduler is not None else None,
             "scheduler_config": dict(scheduler.config) if scheduler is not None else None,
             "prompt": request.prompt_text,
-            "negative_prompt": request.negative_prompt,
-            "steps": call.get("num_inference_steps"),
-            "guidance": call.get("guidance_scale"),
-            "width": call.get("width"),
-            "height": call.get("height"),
+            "negative_prompt": fitted.applied.get("negative_prompt"),
+            "steps": steps,
+            "guidance": fitted.applied.get("guidance"),
+            "width": image.width,
+            "height": image.height,
             "seed": request.seed,
             "generator_device": "cpu",
             "dtype": str(self.dtype).removeprefix("torch."),
             "device": self.device,
+            "call": {k: v for k, v in call.items()},
+            "applied": dict(fitted.applied),
+            "pipeline_defaults": dict(fitted.pipeline_defaults),
+            "notes": list(fitted.notes),
+            "not_applied": list(fitted.refused),
             "extra": {**self.pipeline_kwargs, **request.extra},
             "versions": {"diffusers": diffusers.__version__, "torch": torch.__version__},
         }
 
     def generate(self, requests: Sequence[ImageRequest]) -> list[GeneratedImage]:
+        first = requests[0]
+        fitted = self.fitted
+        if fitted is None or first.extra:
+            settings = TaskSettings(
+                first.steps, first.guidance, first.negative_prompt, first.width, first.height
+            )
+            fitted = fit_call(self.pipe, settings, {**self.pipeline_kwargs, **first.extra})
+            if fitted.refused and self.unsupported_settings != "warn":
+                error = "not applicable to this pipeline: " + "; ".join(fitted.refused)
+                return [GeneratedImage(request=r, error=error) for r in requests]
+        return self.generate_fitted(requests, fitted)
+
+    def generate_fitted(self, requests: Sequence[ImageRequest], fitted: FittedCall) -> list[GeneratedImage]:
+        """Generate with an already fitted call (pre-flight's, or a server request's own)."""
         import torch
 
-        first = requests[0]
-        call: dict[str, Any] = {}
-        if first.steps is not None:
-            call["num_inference_steps"] = first.steps
-        if first.guidance is not None:
-            call["guidance_scale"] = first.guidance
-        if first.width is not None:
-            call["width"] = first.width
-        if first.height is not None:
-            call["height"] = first.height
-        if first.negative_prompt:
-            call["negative_prompt"] = [r.negative_prompt or "" for r in requests]
+        call = dict(fitted.call)
+        if "negative_prompt" in call:
+            call["negative_prompt"] = [call["negative_prompt"]] * len(requests)
         # One CPU generator per image: the image depends on its own seed only, not on the batch.
         generators = [torch.Generator("cpu").manual_seed(r.seed) for r in requests]
         try:
@@ -133,15 +179,13 @@ class DiffusersGenerator(Generator):
                     generator=generators,
                     output_type="pil",
                     **call,
-                    **self.pipeline_kwargs,
-                    **first.extra,
                 )
         except Exception as exc:  # one bad batch must not end the run: its items fail, others go on
             if len(requests) > 1:
-                return [item for r in requests for item in self.generate([r])]
+                return [item for r in requests for item in self.generate_fitted([r], fitted)]
             return [GeneratedImage(request=r, error=f"{type(exc).__name__}: {exc}") for r in requests]
         return [
-            GeneratedImage(request=r, image=img, recipe=self._recipe(r, call))
+            GeneratedImage(request=r, image=img, recipe=self._recipe(r, fitted, img))
             for r, img in zip(requests, output.images, strict=True)
         ]
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-import random
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -21,14 +20,13 @@ import httpx
 
 from harness.config.judge import JudgeConfig
 from harness.errors import PuncError
+from harness.http_retry import RetryPolicy, post_with_retries, snippet
 from harness.judges._images import image_to_data_url, redact, sample_seed
 from harness.judges.base import CaptionRequest, CaptionResult, Judge, empty_caption_error
 from harness.redact import SecretRefused, check_key
 from harness.redact import register as register_secret
 
 log = logging.getLogger(__name__)
-
-RETRYABLE_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 
 
 def build_messages(instruction: str, image_data_url: str) -> list[dict[str, Any]]:
@@ -136,57 +134,49 @@ class OpenAIJudge(Judge):
 
     # ---- one request
 
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(
+            max_retries=self.config.max_retries,
+            timeout_s=self.config.timeout_s,
+            backoff_base_s=self.backoff_base_s,
+            backoff_max_s=self.backoff_max_s,
+            sleep=self._sleep,
+        )
+
     def backoff_delay(self, attempt: int, retry_after: float | None = None) -> float:
         """Exponential backoff with 'equal jitter': half the step fixed, half random."""
-        step = min(self.backoff_max_s, self.backoff_base_s * (2**attempt))
-        delay = step / 2 + random.uniform(0, step / 2)
-        if retry_after is not None:
-            delay = max(delay, min(retry_after, self.backoff_max_s))
-        return delay
+        return self.retry_policy().delay(attempt, retry_after)
 
     def _caption_one(self, request: CaptionRequest) -> CaptionResult:
         try:
             payload = build_payload(self.config, request)
         except Exception as exc:
             return CaptionResult(key=request.key, error=self._clean(f"cannot encode the image: {exc}"))
-        attempts = self.config.max_retries + 1
-        last_error = "no attempt made"
-        for attempt in range(attempts):
-            retry_after: float | None = None
-            try:
-                response = self._client.post(self.url, json=payload)
-            except httpx.TimeoutException as exc:
-                last_error = f"timed out after {self.config.timeout_s:g} s ({type(exc).__name__})"
-            except httpx.TransportError as exc:
-                last_error = f"connection failed ({type(exc).__name__}: {exc})"
-            else:
-                if response.status_code in RETRYABLE_STATUS:
-                    last_error = f"HTTP {response.status_code}: {_snippet(response)}"
-                    retry_after = _retry_after(response)
-                elif response.status_code >= 400:
-                    error = f"HTTP {response.status_code} (not retried): {_snippet(response)}"
-                    return CaptionResult(key=request.key, error=self._clean(error))
-                else:
-                    return self._result(request, response)
-            if attempt + 1 < attempts:
-                delay = self.backoff_delay(attempt, retry_after)
-                log.debug(
-                    "caption %s: attempt %d failed (%s); retrying in %.2f s",
-                    request.key,
-                    attempt + 1,
-                    self._clean(last_error),
-                    delay,
-                )
-                self._sleep(delay)
-        error = f"failed after {attempts} attempt{'s' if attempts > 1 else ''}: {last_error}"
-        return CaptionResult(key=request.key, error=self._clean(error))
+
+        def on_retry(attempt: int, error: str, delay: float) -> None:
+            log.debug(
+                "caption %s: attempt %d failed (%s); retrying in %.2f s",
+                request.key,
+                attempt,
+                self._clean(error),
+                delay,
+            )
+
+        outcome = post_with_retries(self._client, self.url, payload, self.retry_policy(), on_retry)
+        response = outcome.response
+        if response is None:
+            return CaptionResult(key=request.key, error=self._clean(outcome.error or "no answer"))
+        if response.status_code >= 400:
+            error = f"HTTP {response.status_code} (not retried): {snippet(response)}"
+            return CaptionResult(key=request.key, error=self._clean(error))
+        return self._result(request, response)
 
     def _result(self, request: CaptionRequest, response: httpx.Response) -> CaptionResult:
         try:
             text = parse_content(response.json())
         except Exception as exc:
             error = (
-                f"the server's answer is not a chat completion ({type(exc).__name__}): {_snippet(response)}"
+                f"the server's answer is not a chat completion ({type(exc).__name__}): {snippet(response)}"
             )
             return CaptionResult(key=request.key, error=self._clean(error))
         error = empty_caption_error(text)
@@ -194,24 +184,3 @@ class OpenAIJudge(Judge):
 
     def _clean(self, text: str) -> str:
         return redact(text, [self._key])
-
-
-def _snippet(response: httpx.Response, limit: int = 200) -> str:
-    try:
-        body = response.json()
-        message = body.get("error", body) if isinstance(body, dict) else body
-        if isinstance(message, dict):
-            message = message.get("message", message)
-        text = str(message)
-    except Exception:
-        text = response.text
-    text = " ".join(text.split())
-    return text[:limit] + ("..." if len(text) > limit else "") if text else "(empty body)"
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None

@@ -14,14 +14,13 @@ status code ("500", "503", "429"), "drop" (close the connection without answerin
 from __future__ import annotations
 
 import hashlib
-import hmac
 import logging
 import queue
-import socket
 import threading
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +28,7 @@ from pydantic import ValidationError
 
 from harness.config.judge import DecodingConfig
 from harness.errors import PuncError, printable
-from harness.http_server import MAX_BODY_BYTES, BoundedHTTPServer, HardenedHandler, HttpError
+from harness.http_server import BackgroundHTTPServer, JsonHandler
 from harness.judges._images import data_url_payload, data_url_to_image
 from harness.judges.transformers_backend import GenerationItem, GenerationOutput, TransformersJudge
 from harness.safe_load import parse_json
@@ -37,7 +36,6 @@ from harness.safe_load import parse_json
 log = logging.getLogger(__name__)
 
 FAULTS_ENV = "PUNC_SERVE_JUDGE_FAULTS"
-_MAX_BODY_BYTES = MAX_BODY_BYTES  # 64 MiB
 
 
 def image_fault_key(image_url: str) -> str:
@@ -104,8 +102,10 @@ class _BadRequest(Exception):
     pass
 
 
-class JudgeServer:
+class JudgeServer(BackgroundHTTPServer):
     """A running chat-completions server around a TransformersJudge; use as a context manager."""
+
+    command = "serve-judge"
 
     def __init__(
         self,
@@ -125,83 +125,24 @@ class JudgeServer:
     ) -> None:
         self.judge = judge
         self.model_name = model_name or judge.config.name
-        self._api_key = api_key
         self.faults = FaultInjector(faults or {})
         self.batch_wait_s = batch_wait_s
         self.max_image_pixels = max_image_pixels
-        self.stats: dict[str, int] = defaultdict(int)  # counts only: never a header value
-        self._stats_lock = threading.Lock()
         self._queue: queue.Queue[_Pending] = queue.Queue()
-        self._stop = threading.Event()
         self._model_lock = threading.Lock()
-        handler = type(
-            "Handler",
-            (_Handler,),
-            {"server_ref": self, "idle_timeout_s": idle_timeout_s, "read_timeout_s": read_timeout_s},
+        super().__init__(
+            _Handler,
+            host,
+            port,
+            api_key,
+            workers=workers,
+            backlog=backlog,
+            idle_timeout_s=idle_timeout_s,
+            read_timeout_s=read_timeout_s,
         )
-        try:
-            self.httpd = BoundedHTTPServer((host, port), handler, workers=workers, backlog=backlog)
-        except OSError as exc:
-            raise PuncError(f"serve-judge: cannot listen on {host}:{port} ({exc.strerror or exc})") from None
-        self._threads: list[threading.Thread] = []
 
-    @property
-    def host(self) -> str:
-        return str(self.httpd.server_address[0])
-
-    @property
-    def port(self) -> int:
-        return int(self.httpd.server_address[1])
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}/v1"
-
-    def count(self, name: str, amount: int = 1) -> None:
-        with self._stats_lock:
-            self.stats[name] += amount
-
-    def start(self) -> JudgeServer:
-        """Serve in background threads (tests, benchmarks); `serve_forever` blocks instead."""
-        batcher = threading.Thread(target=self._batch_loop, name="punc-judge-batcher", daemon=True)
-        http = threading.Thread(target=self.httpd.serve_forever, name="punc-judge-http", daemon=True)
-        self._threads = [batcher, http]
-        for thread in self._threads:
-            thread.start()
-        return self
-
-    def serve_forever(self) -> None:
-        batcher = threading.Thread(target=self._batch_loop, name="punc-judge-batcher", daemon=True)
-        self._threads = [batcher]
-        batcher.start()
-        try:
-            self.httpd.serve_forever()
-        finally:
-            self._stop.set()
-            self.httpd.server_close()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        for thread in self._threads:
-            thread.join(timeout=10)
-
-    def __enter__(self) -> JudgeServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    # ---- auth
-
-    def authorized(self, header: str | None) -> bool:
-        if header and header.startswith("Bearer "):
-            self.count("requests_with_bearer")
-        if self._api_key is None:
-            return True
-        given = header[7:] if header and header.startswith("Bearer ") else ""
-        return hmac.compare_digest(given.encode(), self._api_key.encode())
+    def workers(self) -> list[tuple[str, Callable[[], None]]]:
+        return [("punc-judge-batcher", self._batch_loop)]
 
     # ---- generation
 
@@ -323,27 +264,9 @@ def parse_chat_request(body: Any) -> tuple[str, str]:
     return "\n".join(texts).strip(), images[0]
 
 
-class _Handler(HardenedHandler):
+class _Handler(JsonHandler):
     server_ref: JudgeServer
     server_version = "punc-serve-judge"
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
-        log.debug("%s %s", self.address_string(), format % args)
-
-    # ---- replies
-
-    def _send_json(self, status: int, body: dict[str, Any]) -> None:
-        self.send_json(status, body)
-
-    def _send_error(self, status: int, message: str, kind: str = "invalid_request_error") -> None:
-        self.send_http_error(HttpError(status, message, kind))
-
-    def _drop(self) -> None:
-        self.close_connection = True
-        try:
-            self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
     # ---- routes
 
@@ -360,35 +283,34 @@ class _Handler(HardenedHandler):
             self._send_error(404, f"no route GET {printable(path)[:200]}", "not_found")
 
     def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-        try:
-            self._post()
-        except HttpError as exc:
-            self.send_http_error(exc)
-        except _BadRequest as exc:
-            self._send_error(400, str(exc))
-
-    def _post(self) -> None:
         server = self.server_ref
-        path = self.path.split("?")[0].rstrip("/")
-        raw = self.read_body()  # always read, so a kept-alive connection stays in step
+        path = self._route()
+        raw = self._read_body()
+        if raw is None:
+            return
         if path not in ("/v1/chat/completions", "/chat/completions"):
-            raise HttpError(404, f"no route POST {printable(path)[:200]}", "not_found")
+            self._send_error(404, f"no route POST {printable(path)[:200]}", "not_found")
+            return
         server.count("requests")
         if not server.authorized(self.headers.get("Authorization")):
-            raise HttpError(401, "invalid or missing API key", "authentication_error")
+            self._send_error(401, "invalid or missing API key", "authentication_error")
+            return
         try:
             body = parse_json(raw.decode("utf-8")) if raw else None
         except UnicodeDecodeError:
-            raise HttpError(400, "the body is not UTF-8 JSON") from None
-        except ValueError as exc:
-            raise HttpError(400, f"the body is not acceptable JSON: expected {exc}") from None
-        instruction, image_url = parse_chat_request(body)
-        decoding, max_tokens = server.decoding_for(body)
-        seed = request_seed(body)
+            self._send_error(400, "the body is not UTF-8 JSON")
+            return
+        except ValueError as exc:  # not JSON, too deep, repeated keys, huge integers
+            self._send_error(400, f"the body is not acceptable JSON: expected {exc}")
+            return
         try:
+            instruction, image_url = parse_chat_request(body)
+            decoding, max_tokens = server.decoding_for(body)
+            seed = request_seed(body)
             action = server.faults.action(image_fault_key(image_url))
-        except ValueError as exc:
-            raise _BadRequest(str(exc)) from None
+        except (_BadRequest, ValueError) as exc:
+            self._send_error(400, str(exc))
+            return
         if action.isdigit():
             server.count("faults")
             self._send_error(int(action), "injected fault", "server_error")
@@ -403,7 +325,8 @@ class _Handler(HardenedHandler):
         try:
             image = data_url_to_image(image_url, server.max_image_pixels)
         except ValueError as exc:
-            raise _BadRequest(f"image_url: {exc}") from None
+            self._send_error(400, f"image_url: {exc}")
+            return
         if seed is None:
             seed = uuid.uuid4().int % (2**31 - 1) if decoding.sampling else 0
         item = GenerationItem(

@@ -2,8 +2,9 @@
 
 Two modes, picked from the model's config when `mode: auto`:
 
-* captioner: image-to-text models (VisionEncoderDecoder, BLIP, GIT) called as
-  `generate(pixel_values=...)`; the instruction is ignored (they take none).
+* captioner: image-to-text models (VisionEncoderDecoder, BLIP, BLIP-2, GIT) called as
+  `generate(pixel_values=...)`; the instruction is ignored (they take none). Prefix captioners
+  (PaliGemma) get the instruction as their text prefix (e.g. `caption en`) through their processor.
 * chat: chat VLMs (`AutoModelForImageTextToText` + `AutoProcessor` with a chat template); the
   instruction is sent as the user turn after the image, and only the new tokens are decoded.
 
@@ -31,10 +32,20 @@ from harness.judges.base import CaptionRequest, CaptionResult, Judge, empty_capt
 log = logging.getLogger(__name__)
 
 # model_type values of image-to-text captioners that take no text instruction
-CAPTIONER_MODEL_TYPES = frozenset({"vision-encoder-decoder", "blip", "git"})
+CAPTIONER_MODEL_TYPES = frozenset({"vision-encoder-decoder", "blip", "blip-2", "git", "paligemma"})
+# captioners that need a text prefix with the image (PaliGemma: a task prefix such as "caption en");
+# they get the judge's instruction as that prefix, through their processor, with no chat template
+PREFIX_CAPTIONER_MODEL_TYPES = frozenset({"paligemma"})
 # processors that expect one list of images per text (nested) rather than a flat list
 _NESTED_IMAGE_PROCESSORS = frozenset(
-    {"Idefics2Processor", "Idefics3Processor", "SmolVLMProcessor", "MllamaProcessor", "IdeficsProcessor"}
+    {
+        "Idefics2Processor",
+        "Idefics3Processor",
+        "SmolVLMProcessor",
+        "MllamaProcessor",
+        "IdeficsProcessor",
+        "Gemma3Processor",
+    }
 )
 
 
@@ -151,6 +162,7 @@ class TransformersJudge(Judge):
             self.mode = "captioner" if self.model_type in CAPTIONER_MODEL_TYPES else "chat"
         else:
             self.mode = config.mode
+        self.prefix_captioner = self.model_type in PREFIX_CAPTIONER_MODEL_TYPES
         self._load(source, revision)
 
     # ---- loading
@@ -160,7 +172,13 @@ class TransformersJudge(Judge):
 
         what = f"judge model '{self.config.model}'"
         try:
-            if self.mode == "captioner":
+            if self.mode == "captioner" and self.prefix_captioner:
+                from transformers import AutoProcessor
+
+                self.processor = AutoProcessor.from_pretrained(source, revision=revision)
+                self.tokenizer = self.processor.tokenizer
+                self.image_processor = self.processor.image_processor
+            elif self.mode == "captioner":
                 from transformers import AutoImageProcessor, AutoTokenizer
 
                 self.image_processor = AutoImageProcessor.from_pretrained(source, revision=revision)
@@ -192,8 +210,15 @@ class TransformersJudge(Judge):
         except PuncError:
             raise
         except Exception as exc:
+            text = str(exc)
+            missing = [name for name in ("torchvision", "num2words") if name in text.lower()]
+            if missing:
+                raise PuncError(
+                    f"{what}: its processor needs {' and '.join(missing)}, which is not installed; "
+                    "install the VLM extra: pip install 'punc-harness[vlm]'"
+                ) from None
             raise PuncError(
-                f"{what}: cannot load it with transformers ({type(exc).__name__}: {exc})"
+                f"{what}: cannot load it with transformers ({type(exc).__name__}: {text})"
             ) from None
         self.model = model.to(self.device).eval()
         self._is_encoder_decoder = bool(getattr(self.model.config, "is_encoder_decoder", False))
@@ -291,7 +316,19 @@ class TransformersJudge(Judge):
     ) -> list[GenerationOutput]:
         images = [to_rgb(item.image) for item in items]
         kwargs = self._generation_kwargs(items, decoding, max_new_tokens)
-        if self.mode == "captioner":
+        if self.mode == "captioner" and self.prefix_captioner:
+            inputs = self._tensors(
+                self.processor(
+                    images=list(images),
+                    text=[item.instruction for item in items],
+                    padding=True,
+                    return_tensors="pt",
+                )
+            )
+            sequences = self.model.generate(**inputs, **kwargs)
+            prompt_length = int(inputs["input_ids"].shape[1])
+            new_tokens = sequences[:, prompt_length:]
+        elif self.mode == "captioner":
             pixel_values = self.image_processor(images=images, return_tensors="pt")["pixel_values"]
             pixel_values = pixel_values.to(self.device, dtype=self.dtype)
             sequences = self.model.generate(pixel_values=pixel_values, **kwargs)
@@ -329,6 +366,10 @@ class TransformersJudge(Judge):
             padding=True,
             return_tensors="pt",
         )
+        return self._tensors(batch)
+
+    def _tensors(self, batch: Any) -> dict[str, Any]:
+        """Processor outputs on the judge's device; floating tensors in its dtype."""
         inputs: dict[str, Any] = {}
         for name, value in batch.items():
             if isinstance(value, torch.Tensor):

@@ -45,6 +45,7 @@ class EvalOptions:
     out_dir: Path
     limit: int | None = None
     device: str | None = None
+    dtype: str | None = None
     batch_size: int | None = None
     rescore: bool = False
     model_name: str | None = None
@@ -134,6 +135,7 @@ class Evaluation:
         self.timings: dict[str, float] = {}
         self.recomputed = 0  # finished items recomputed to keep batches identical after a resume
         self.generator_description: dict[str, Any] | None = None
+        self.judge_runtime: dict[str, str] | None = None
 
     def _note_recompute(self, stage: str, count: int) -> None:
         if count:
@@ -151,9 +153,18 @@ class Evaluation:
         started = time.perf_counter()
         if any(key not in done for key in grid):
             generator = resolve_generator(
-                self.o.generator, device=self.o.device, batch_size=self.o.batch_size, **c.generator_kwargs
+                self.o.generator,
+                device=self.o.device,
+                dtype=self.o.dtype or c.dtype,
+                batch_size=self.o.batch_size,
+                **c.generator_kwargs,
             )
             self.generator_description = generator.describe()
+            try:
+                generator.preflight(c)
+            except BaseException:
+                generator.close()
+                raise
             plan = plan_chunks(
                 grid, self.o.batch_size or generator.batch_size, done, generator.batch_invariant
             )
@@ -219,6 +230,11 @@ class Evaluation:
         started = time.perf_counter()
         if any(key not in done for key in grid):
             judge = build_judge(judge_cfg, device=self.o.device)
+            self.judge_runtime = {
+                k: str(v).removeprefix("torch.")
+                for k, v in judge.describe().items()
+                if k in ("device", "dtype", "mode")
+            }
             plan = plan_chunks(grid, judge_cfg.batch_size, done, judge.batch_invariant)
             with stage_progress(self.o.progress) as bar:
                 task = bar.add_task(
@@ -379,6 +395,18 @@ class Evaluation:
             if r.get("prompt_id") in pids
         ]
 
+    def _judge_runtime(self) -> dict[str, str]:
+        """Where the judge ran and in which dtype; from the last run when every caption was on disk."""
+        if self.judge_runtime is not None:
+            return self.judge_runtime
+        try:
+            import json
+
+            previous = json.loads(self.store.results_file.read_text())["judge"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return {}
+        return {k: previous[k] for k in ("device", "dtype", "mode") if k in previous}
+
     def run(self) -> Results:
         """Evaluate under the run directory's lock; a failing disk is a user error, not a traceback."""
         try:
@@ -445,6 +473,10 @@ class Evaluation:
             "dtype",
             "device",
             "negative_prompt",
+            "applied",
+            "pipeline_defaults",
+            "notes",
+            "not_applied",
         )
         self.timings["total_s"] = round(time.perf_counter() - total_started, 3)
         results = Results(
@@ -479,6 +511,7 @@ class Evaluation:
                 "backend": self.o.judge.backend,
                 "samples_per_image": self.o.judge.samples_per_image,
                 "fields": self.o.judge.fingerprint_fields(),
+                **self._judge_runtime(),
             },
             scorers=signatures,
             primary_scorer=c.resolved_primary_scorer(sorted(prf)),

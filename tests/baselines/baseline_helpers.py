@@ -7,36 +7,8 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+from tiny_judges import build_tiny_captioner  # noqa: F401  (re-exported for conftest)
 from tiny_pipelines import build_tiny_sd_pipeline  # noqa: F401  (re-exported for conftest)
-
-
-def build_tiny_vit_judge(path: Path, seed: int = 0) -> Path:
-    """A VisionEncoderDecoderModel (tiny ViT + tiny GPT-2), the shape of the embedded judge."""
-    import torch
-    from transformers import (
-        GPT2Config,
-        VisionEncoderDecoderConfig,
-        VisionEncoderDecoderModel,
-        ViTConfig,
-        ViTImageProcessor,
-    )
-
-    torch.manual_seed(seed)
-    encoder = ViTConfig(
-        hidden_size=32,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        intermediate_size=37,
-        image_size=32,
-        patch_size=8,
-    )
-    decoder = GPT2Config(
-        vocab_size=16, n_positions=32, n_embd=32, n_layer=1, n_head=2, add_cross_attention=True
-    )
-    config = VisionEncoderDecoderConfig.from_encoder_decoder_configs(encoder, decoder)
-    VisionEncoderDecoderModel(config=config).save_pretrained(path)
-    ViTImageProcessor(size={"height": 32, "width": 32}).save_pretrained(path)
-    return path
 
 
 def structured_image(seed: int, size: int = 16) -> Image.Image:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from baseline_helpers import build_tiny_pixel_pipeline, build_tiny_sd_pipeline, build_tiny_vit_judge
+from baseline_helpers import build_tiny_captioner, build_tiny_pixel_pipeline, build_tiny_sd_pipeline
 
 
 @pytest.fixture(scope="session")
@@ -15,7 +15,7 @@ def tiny_pipe_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def encoder_dir(tmp_path_factory) -> Path:
-    return build_tiny_vit_judge(tmp_path_factory.mktemp("enc") / "judge")
+    return build_tiny_captioner(tmp_path_factory.mktemp("enc") / "judge")
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from tiny_models import build_tiny_captioner, build_tiny_chat_vlm, judge_config, make_images  # noqa: E402
+from tiny_judges import build_tiny_captioner, build_tiny_chat_vlm, judge_config, make_images  # noqa: E402
 
 
 @pytest.fixture(scope="session")

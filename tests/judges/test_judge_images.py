@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from PIL import Image
-from tiny_models import make_images
+from tiny_judges import make_images
 
 from harness.judges._images import data_url_payload, data_url_to_image, image_to_data_url, redact, to_rgb
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tiny_models import judge_config, make_images
+from tiny_judges import judge_config, make_images
 
 from harness.cli.app import main
 from harness.config.judge import JudgeConfig

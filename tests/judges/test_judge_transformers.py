@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from tiny_models import judge_config, make_images
+from tiny_judges import judge_config, make_images
 
 from harness.errors import PuncError
 from harness.judges import build_judge

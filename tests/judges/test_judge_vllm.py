@@ -7,7 +7,7 @@ import sys
 import types
 
 import pytest
-from tiny_models import make_images
+from tiny_judges import make_images
 
 from harness.config.judge import JudgeConfig
 from harness.errors import PuncError

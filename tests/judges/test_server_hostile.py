@@ -14,7 +14,7 @@ import threading
 import time
 
 import pytest
-from tiny_models import make_images
+from tiny_judges import make_images
 
 from harness.judges._images import image_to_data_url
 from harness.judges.server import JudgeServer

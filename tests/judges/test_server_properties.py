@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tiny_models import make_images
+from tiny_judges import make_images
 
 from harness.judges._images import image_to_data_url
 from harness.judges.server import JudgeServer, _BadRequest, parse_chat_request, request_seed
@@ -40,7 +40,7 @@ def valid_body() -> dict:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from tiny_models import build_tiny_captioner, judge_config
+    from tiny_judges import build_tiny_captioner, judge_config
 
     from harness.judges.transformers_backend import TransformersJudge
 

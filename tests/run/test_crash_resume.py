@@ -20,9 +20,7 @@ N_PROMPTS, K = 12, 2
 
 
 def _captioner_builder():
-    spec = importlib.util.spec_from_file_location(
-        "judge_tiny_models", ROOT / "tests" / "judges" / "tiny_models.py"
-    )
+    spec = importlib.util.spec_from_file_location("judge_tiny_models", ROOT / "tests" / "tiny_judges.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.build_tiny_captioner

@@ -23,9 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory):
     root = tmp_path_factory.mktemp("hostile-run")
-    spec = importlib.util.spec_from_file_location(
-        "judge_tiny_models", ROOT / "tests" / "judges" / "tiny_models.py"
-    )
+    spec = importlib.util.spec_from_file_location("judge_tiny_models", ROOT / "tests" / "tiny_judges.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     module.build_tiny_captioner(root / "cap")

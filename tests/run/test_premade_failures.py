@@ -11,9 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def build_captioner(folder):
-    spec = importlib.util.spec_from_file_location(
-        "judge_tiny_models", ROOT / "tests" / "judges" / "tiny_models.py"
-    )
+    spec = importlib.util.spec_from_file_location("judge_tiny_models", ROOT / "tests" / "tiny_judges.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.build_tiny_captioner(folder)

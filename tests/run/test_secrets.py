@@ -12,9 +12,7 @@ KEY = "sk-test-Zq81-must-never-be-written-7731"
 
 
 def tiny_judge_module():
-    spec = importlib.util.spec_from_file_location(
-        "judge_tiny_models", ROOT / "tests" / "judges" / "tiny_models.py"
-    )
+    spec = importlib.util.spec_from_file_location("judge_tiny_models", ROOT / "tests" / "tiny_judges.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

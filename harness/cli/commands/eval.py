@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 
 import typer
 
 from harness.cli.app import app
+
+
+class Dtype(StrEnum):
+    auto = "auto"
+    float32 = "float32"
+    float16 = "float16"
+    bfloat16 = "bfloat16"
 
 
 @app.command("eval")
@@ -23,6 +31,11 @@ def eval_command(
     limit: int = typer.Option(None, "--limit", min=1, help="Only the first N prompts of each shift."),
     images_per_prompt: int = typer.Option(None, "--images-per-prompt", "-k", min=1, help="Override K."),
     device: str = typer.Option(None, "--device", help="cpu, cuda, cuda:1, mps (default: best available)."),
+    dtype: Dtype = typer.Option(
+        None,
+        "--dtype",
+        help="Generator weights dtype (overrides the task's dtype; default: float32 on CPU, bf16/fp16 on GPUs).",
+    ),
     batch_size: int = typer.Option(None, "--batch-size", min=1, help="Generation batch size."),
     name: str = typer.Option(None, "--name", help="Model name shown in results and boards."),
     rescore: bool = typer.Option(False, "--rescore", help="Recompute scores; keep images and captions."),
@@ -58,6 +71,7 @@ def eval_command(
             out_dir=out_dir,
             limit=limit,
             device=device,
+            dtype=dtype.value if dtype else None,
             batch_size=batch_size,
             rescore=rescore,
             model_name=name,

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
+from typing import ParamSpec, TypeVar
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def printable(text: object) -> str:
@@ -57,3 +63,26 @@ class InputErrors(PuncError):
     def __init__(self, errors: list[InputError]) -> None:
         self.errors = errors
         super().__init__("\n".join(e.render() for e in errors))
+
+
+def storage_error(exc: OSError, doing: str = "read or write") -> PuncError:
+    """A failed read or write of the run's own files (read-only folder, full disk) as a user error."""
+    target = exc.filename if exc.filename is not None else "a file"
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    return PuncError(
+        f"cannot {doing} {printable(target)}: {reason}. Work already finished is kept on disk; "
+        "fix the cause (permissions, free space, another --out) and run the same command to resume."
+    )
+
+
+def storage_errors(function: Callable[P, R]) -> Callable[P, R]:
+    """Decorator: an OSError escaping `function` (full disk, read-only folder) becomes a PuncError."""
+
+    @functools.wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return function(*args, **kwargs)
+        except OSError as exc:
+            raise storage_error(exc) from None
+
+    return wrapper

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-SAFE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$"
+SAFE_ID_PATTERN = r"\A[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}\Z"
 _SAFE_ID = re.compile(SAFE_ID_PATTERN)
 SAFE_ID_EXPECTED = (
     "an id of 1-128 characters from [A-Za-z0-9_.-], starting with a letter or digit, without '..'"
@@ -12,7 +12,7 @@ SAFE_ID_EXPECTED = (
 
 
 def is_safe_id(value: object) -> bool:
-    return isinstance(value, str) and bool(_SAFE_ID.match(value)) and ".." not in value
+    return isinstance(value, str) and bool(_SAFE_ID.fullmatch(value)) and ".." not in value
 
 
 def check_safe_id(value: object) -> str:

@@ -40,7 +40,9 @@ def main(argv: list[str] | None = None) -> None:
         if isinstance(code, int) and code:
             sys.exit(code)
     except PuncError as exc:
-        for line in str(exc).splitlines() or [type(exc).__name__]:
+        from harness.redact import scrub
+
+        for line in scrub(str(exc)).splitlines() or [type(exc).__name__]:
             typer.echo(f"error: {line}", err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:

@@ -9,6 +9,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from harness.errors import InputError, InputErrors
+from harness.safe_load import load_yaml, read_regular_text
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -43,27 +44,8 @@ def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
 
 
 def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
-    """Parse with SafeLoader only: python/object tags and other language-specific tags are refused."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(path, None, None, "an existing YAML file") from None
-    except (UnicodeDecodeError, IsADirectoryError) as exc:
-        raise InputError(path, None, None, "a UTF-8 YAML file", type(exc).__name__) from None
-    try:
-        data = yaml.safe_load(text)
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.constructor.ConstructorError as exc:
-        mark = exc.problem_mark
-        line = mark.line + 1 if mark else None
-        raise InputError(
-            path, f"line {line}", None, "plain YAML without language-specific tags", exc.problem
-        ) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
-        raise InputError(path, where, None, "valid YAML", getattr(exc, "problem", str(exc))) from None
-    return data, node
+    """Parse with SafeLoader and the limits of harness.safe_load (regular files, size, depth, aliases)."""
+    return load_yaml(read_regular_text(path, "YAML file"), path)
 
 
 def validate_model(model: type[ModelT], data: Any, path: Path, node: yaml.Node | None = None) -> ModelT:

@@ -22,7 +22,7 @@ class DecodingConfig(BaseModel):
     top_k: int | None = Field(default=None, ge=1)
     num_beams: int = Field(default=1, ge=1, le=16)
     repetition_penalty: float | None = Field(default=None, gt=0.0)
-    seed: int = 0
+    seed: int = Field(default=0, ge=0, le=2**62)  # torch generators take 64-bit seeds
 
     @property
     def sampling(self) -> bool:

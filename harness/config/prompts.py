@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
@@ -12,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from harness.config._yaml import key_path
 from harness.errors import InputError, InputErrors
 from harness.safe_ids import check_safe_id
+from harness.safe_load import json_lines, load_json
 
 Shift = Literal["none", "vague", "corrupted", "ood"]
 SHIFTS: tuple[str, ...] = ("none", "vague", "corrupted", "ood")
@@ -95,20 +95,9 @@ def validate_records(rows: Iterable[tuple[int, Any]], source: Path | str) -> lis
 
 
 def _jsonl_rows(path: Path) -> Iterable[tuple[int, Any]]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(path, None, None, "an existing prompt file (.jsonl)") from None
-    except (UnicodeDecodeError, IsADirectoryError) as exc:
-        raise InputError(path, None, None, "a UTF-8 JSONL file", type(exc).__name__) from None
     rows = []
-    for number, raw in enumerate(text.splitlines(), start=1):
-        if not raw.strip():
-            continue
-        try:
-            rows.append((number, json.loads(raw)))
-        except json.JSONDecodeError as exc:
-            raise InputError(path, number, None, f"one JSON object per line ({exc.msg})", raw) from None
+    for number, raw in json_lines(path, "prompt file (.jsonl)"):
+        rows.append((number, load_json(raw, path, number)))
     return rows
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -12,6 +12,9 @@ from harness.config.prompts import PromptRecord, load_prompt_dataset, load_promp
 from harness.errors import InputError
 from harness.fingerprint import sha256_json
 from harness.safe_ids import check_safe_id
+
+#: Seeds feed torch generators (64-bit) after adding the image index; 2**62 leaves room for that.
+MAX_SEED = 2**62
 
 
 class DatasetSource(BaseModel):
@@ -40,8 +43,8 @@ class TaskConfig(BaseModel):
     description: str = ""
     prompts: str | list[str] | DatasetSource
     images_per_prompt: int = Field(default=4, ge=1, le=1024)
-    seed: int = Field(default=0, ge=0)
-    seeds: list[int] | None = None
+    seed: int = Field(default=0, ge=0, le=MAX_SEED)
+    seeds: list[Annotated[int, Field(ge=0, le=MAX_SEED)]] | None = None
     width: int | None = Field(default=None, ge=8, le=8192)
     height: int | None = Field(default=None, ge=8, le=8192)
     steps: int | None = Field(default=None, ge=1, le=1000)

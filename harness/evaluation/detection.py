@@ -12,7 +12,6 @@ shifted prompts as positives and higher score = more likely shifted:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from harness.errors import PuncError
+from harness.safe_load import read_json_file
 
 SHIFTED = ("vague", "corrupted", "ood")
 IN_DISTRIBUTION = "none"
@@ -123,7 +123,7 @@ def load_results(run_dir: Path) -> Any:
     if not path.is_file():
         raise PuncError(f"{run_dir}: no results.json (run `punc eval` first, or pass a run directory)")
     try:
-        return Results.model_validate_json(path.read_text(encoding="utf-8"))
+        return Results.model_validate(read_json_file(path, "results file"))
     except ValueError as exc:
         raise PuncError(f"{path}: not a valid results.json ({str(exc).splitlines()[0]})") from None
 
@@ -321,4 +321,4 @@ def detect(
 
 
 def read_detection(path: str | Path) -> dict[str, Any]:
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+    return read_json_file(path, "detection results")

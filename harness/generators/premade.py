@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -10,7 +9,10 @@ from typing import Any
 from harness.errors import InputError, PuncError
 from harness.fingerprint import sha256_file
 from harness.generators.base import GeneratedImage, Generator, ImageRequest
+from harness.images import check_pixels, open_image
+from harness.paths import PathEscape, inside
 from harness.safe_ids import SAFE_ID_EXPECTED, is_safe_id
+from harness.safe_load import json_lines, load_json
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 
@@ -47,13 +49,8 @@ class PremadeGenerator(Generator):
         """Map (prompt_id, index) to an image file; `index` counts up per prompt when omitted."""
         entries: dict[tuple[str, int], Path] = {}
         counts: dict[str, int] = {}
-        for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if not raw.strip():
-                continue
-            try:
-                row = json.loads(raw)
-            except json.JSONDecodeError as exc:
-                raise InputError(path, number, None, f"one JSON object per line ({exc.msg})", raw) from None
+        for number, raw in json_lines(path, "image manifest (.jsonl)"):
+            row = load_json(raw, path, number)
             if not isinstance(row, dict):
                 raise InputError(path, number, None, "a JSON object with prompt_id and image_path", row)
             pid, image_path = row.get("prompt_id"), row.get("image_path")
@@ -105,14 +102,20 @@ class PremadeGenerator(Generator):
                 )
                 continue
             try:
+                if self.index is None:  # a folder: the image must be a regular file inside it
+                    inside(self.source, path.relative_to(self.source))
+                elif path.is_symlink():
+                    raise ValueError("is a symbolic link; list the image's real path in the manifest")
                 with Image.open(path) as img:
+                    check_pixels(img)
                     img.verify()  # chunk structure and checksums
                     cut = truncation_error(path, img.format)
                 if cut:
                     raise ValueError(cut)
-                with Image.open(path) as img:
-                    img.load()
-                    image = img.convert("RGB")
+                image = open_image(path)
+            except PathEscape as exc:
+                results.append(GeneratedImage(request, error=str(exc)))
+                continue
             except Exception as exc:  # PIL raises OSError, SyntaxError, ValueError... for broken files
                 error = f"{path}: not a readable image ({type(exc).__name__}: {exc})"
                 results.append(GeneratedImage(request, error=error))

@@ -10,6 +10,9 @@ from collections.abc import Iterable
 
 from PIL import Image
 
+from harness.images import ImageRefused, open_image
+from harness.redact import scrub
+
 _SEED_MODULUS = 2**31 - 1  # fits every server's "seed" field (OpenAI, vLLM) and torch generators
 
 
@@ -36,16 +39,17 @@ def data_url_payload(url: str) -> str:
     return payload
 
 
-def data_url_to_image(url: str) -> Image.Image:
+def data_url_to_image(url: str, max_pixels: int | None = None) -> Image.Image:
     """Decode a base64 image data URL into an RGB PIL image; ValueError when it is not one."""
     payload = data_url_payload(url)
     try:
         raw = base64.b64decode(payload, validate=True)
-        image = Image.open(io.BytesIO(raw))
-        image.load()
-    except (binascii.Error, OSError, Image.DecompressionBombError) as exc:
-        raise ValueError(f"the data URL does not hold a readable image ({type(exc).__name__})") from exc
-    return to_rgb(image)
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError(f"the data URL does not hold valid base64 ({type(exc).__name__})") from None
+    try:
+        return open_image(raw, max_pixels)
+    except ImageRefused as exc:
+        raise ValueError(f"the data URL does not hold an image we decode: {exc}") from None
 
 
 def sample_seed(base_seed: int, key: str, sample_index: int) -> int:
@@ -58,8 +62,5 @@ def sample_seed(base_seed: int, key: str, sample_index: int) -> int:
 
 
 def redact(text: str, secrets: Iterable[str | None]) -> str:
-    """Replace every secret that appears in `text` (keys must never reach a message or a file)."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
+    """Replace every secret in `text`, in all its escaped forms (see harness.redact)."""
+    return scrub(text, secrets)

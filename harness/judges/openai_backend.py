@@ -23,6 +23,8 @@ from harness.errors import PuncError
 from harness.http_retry import RetryPolicy, post_with_retries, snippet
 from harness.judges._images import image_to_data_url, redact, sample_seed
 from harness.judges.base import CaptionRequest, CaptionResult, Judge, empty_caption_error
+from harness.redact import SecretRefused, check_key
+from harness.redact import register as register_secret
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +98,11 @@ class OpenAIJudge(Judge):
                     f"judge '{config.name}': the environment variable {config.api_key_env} (the API key "
                     f"for {config.base_url}) is not set or empty"
                 )
+            register_secret(self._key)  # scrubbed from every message from now on, even if refused below
+            try:
+                check_key(self._key, f"judge '{config.name}': environment variable {config.api_key_env}")
+            except SecretRefused as exc:
+                raise PuncError(str(exc)) from None
         self.url = config.base_url.rstrip("/") + "/chat/completions"
         self._sleep = sleep
         self.backoff_base_s = backoff_base_s

@@ -14,7 +14,6 @@ status code ("500", "503", "429"), "drop" (close the connection without answerin
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import queue
 import threading
@@ -28,10 +27,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from harness.config.judge import DecodingConfig
-from harness.errors import PuncError
+from harness.errors import PuncError, printable
 from harness.http_server import BackgroundHTTPServer, JsonHandler
 from harness.judges._images import data_url_payload, data_url_to_image
 from harness.judges.transformers_backend import GenerationItem, GenerationOutput, TransformersJudge
+from harness.safe_load import parse_json
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +48,9 @@ def parse_fault_plan(text: str | None) -> dict[str, list[str]]:
     if not text:
         return {}
     try:
-        plan = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise PuncError(f"fault plan: not JSON ({exc})") from None
+        plan = parse_json(text)
+    except ValueError as exc:
+        raise PuncError(f"fault plan: expected {exc}") from None
     if not isinstance(plan, dict) or not all(
         isinstance(k, str) and isinstance(v, list) and all(isinstance(a, str) for a in v)
         for k, v in plan.items()
@@ -117,14 +117,29 @@ class JudgeServer(BackgroundHTTPServer):
         api_key: str | None = None,
         faults: dict[str, list[str]] | None = None,
         batch_wait_s: float = 0.005,
+        workers: int = 32,
+        backlog: int = 256,
+        idle_timeout_s: float = 15.0,
+        read_timeout_s: float = 30.0,
+        max_image_pixels: int | None = None,
     ) -> None:
         self.judge = judge
         self.model_name = model_name or judge.config.name
         self.faults = FaultInjector(faults or {})
         self.batch_wait_s = batch_wait_s
+        self.max_image_pixels = max_image_pixels
         self._queue: queue.Queue[_Pending] = queue.Queue()
         self._model_lock = threading.Lock()
-        super().__init__(_Handler, host, port, api_key)
+        super().__init__(
+            _Handler,
+            host,
+            port,
+            api_key,
+            workers=workers,
+            backlog=backlog,
+            idle_timeout_s=idle_timeout_s,
+            read_timeout_s=read_timeout_s,
+        )
 
     def workers(self) -> list[tuple[str, Callable[[], None]]]:
         return [("punc-judge-batcher", self._batch_loop)]
@@ -182,8 +197,12 @@ class JudgeServer(BackgroundHTTPServer):
         base = self.judge.config.decoding
         update: dict[str, Any] = {}
         for name in ("temperature", "top_p", "top_k"):
-            if body.get(name) is not None:
-                update[name] = body[name]
+            value = body.get(name)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise _BadRequest(f"{name}: expected a number")
+            update[name] = value
         if "top_k" in update and update["top_k"] in (0, -1):  # vLLM's "disabled"
             update["top_k"] = None
         try:
@@ -192,12 +211,26 @@ class JudgeServer(BackgroundHTTPServer):
             raise _BadRequest(f"invalid sampling parameters: {exc.errors()[0].get('msg')}") from None
         if decoding.sampling and decoding.num_beams > 1:
             decoding = decoding.model_copy(update={"num_beams": 1})
-        max_tokens = (
-            body.get("max_tokens", body.get("max_completion_tokens")) or self.judge.config.max_new_tokens
-        )
-        if not isinstance(max_tokens, int) or not 1 <= max_tokens <= 8192:
-            raise _BadRequest("max_tokens: an integer from 1 to 8192")
+        max_tokens = body.get("max_tokens", body.get("max_completion_tokens"))
+        if max_tokens is None:
+            max_tokens = self.judge.config.max_new_tokens
+        if not _is_int(max_tokens) or not 1 <= max_tokens <= 8192:
+            raise _BadRequest("max_tokens: expected an integer from 1 to 8192")
         return decoding, max_tokens
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def request_seed(body: dict[str, Any]) -> int | None:
+    """The request's seed: absent/null, or an integer in [0, 2**63); anything else is a 400."""
+    seed = body.get("seed")
+    if seed is None:
+        return None
+    if not _is_int(seed) or not 0 <= seed < 2**63:
+        raise _BadRequest("seed: expected an integer from 0 to 2**63 - 1")
+    return seed
 
 
 def parse_chat_request(body: Any) -> tuple[str, str]:
@@ -247,7 +280,7 @@ class _Handler(JsonHandler):
             model = {"id": server.model_name, "object": "model", "created": created, "owned_by": "punc"}
             self._send_json(200, {"object": "list", "data": [model]})
         else:
-            self._send_error(404, f"no route GET {path}", "not_found")
+            self._send_error(404, f"no route GET {printable(path)[:200]}", "not_found")
 
     def do_POST(self) -> None:  # noqa: N802 - http.server's naming
         server = self.server_ref
@@ -256,20 +289,25 @@ class _Handler(JsonHandler):
         if raw is None:
             return
         if path not in ("/v1/chat/completions", "/chat/completions"):
-            self._send_error(404, f"no route POST {path}", "not_found")
+            self._send_error(404, f"no route POST {printable(path)[:200]}", "not_found")
             return
         server.count("requests")
         if not server.authorized(self.headers.get("Authorization")):
             self._send_error(401, "invalid or missing API key", "authentication_error")
             return
         try:
-            body = json.loads(raw or b"null")
+            body = parse_json(raw.decode("utf-8")) if raw else None
+        except UnicodeDecodeError:
+            self._send_error(400, "the body is not UTF-8 JSON")
+            return
+        except ValueError as exc:  # not JSON, too deep, repeated keys, huge integers
+            self._send_error(400, f"the body is not acceptable JSON: expected {exc}")
+            return
+        try:
             instruction, image_url = parse_chat_request(body)
             decoding, max_tokens = server.decoding_for(body)
+            seed = request_seed(body)
             action = server.faults.action(image_fault_key(image_url))
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            self._send_error(400, "the body is not JSON")
-            return
         except (_BadRequest, ValueError) as exc:
             self._send_error(400, str(exc))
             return
@@ -285,12 +323,11 @@ class _Handler(JsonHandler):
             server.count("faults")
             time.sleep(float(action[5:]))
         try:
-            image = data_url_to_image(image_url)
+            image = data_url_to_image(image_url, server.max_image_pixels)
         except ValueError as exc:
             self._send_error(400, f"image_url: {exc}")
             return
-        seed = body.get("seed")
-        if not isinstance(seed, int) or isinstance(seed, bool):
+        if seed is None:
             seed = uuid.uuid4().int % (2**31 - 1) if decoding.sampling else 0
         item = GenerationItem(
             image=image, instruction=instruction or server.judge.config.instruction, seed=seed

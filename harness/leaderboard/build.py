@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from harness._version import __version__
-from harness.errors import PuncError
+from harness.errors import PuncError, storage_errors
 from harness.leaderboard.board_stats import board_comparisons, board_ranks, load_board_runs
+from harness.leaderboard.digests import verify_bundle
 from harness.leaderboard.export import CARD_HEADER, DATA_FILE, write_parquet
 from harness.leaderboard.publish import (
     _read_json,
@@ -27,7 +28,8 @@ from harness.leaderboard.publish import (
     now_iso,
     share_files,
 )
-from harness.run.jsonl import atomic_write_json, atomic_write_text, read_jsonl
+from harness.run.jsonl import atomic_write_json, atomic_write_text
+from harness.run.records import CaptionLine, ImageLine, ScoreLine, read_records
 from harness.run.schema import PRF_KEYS, UNCERTAINTY_KEYS, Interval, Results
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -99,7 +101,7 @@ def _auroc(bundle_dir: Path) -> dict[str, float | None]:
 def _prompts(bundle_dir: Path, bundle_id: str, results: Results, primary: str | None) -> list[dict[str, Any]]:
     copied = {p.stem for p in (bundle_dir / "images").glob("*.png")}
     images: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for rec in read_jsonl(bundle_dir / "manifest.jsonl"):
+    for rec in read_records(bundle_dir / "manifest.jsonl", ImageLine):
         h = rec.get("image_hash")
         images[str(rec.get("prompt_id"))].append(
             {
@@ -111,10 +113,10 @@ def _prompts(bundle_dir: Path, bundle_id: str, results: Results, primary: str | 
             }
         )
     captions: dict[tuple[str, Any, Any], dict[str, Any]] = {}
-    for rec in read_jsonl(bundle_dir / "captions.jsonl"):
+    for rec in read_records(bundle_dir / "captions.jsonl", CaptionLine):
         key = (str(rec.get("prompt_id")), rec.get("index"), rec.get("sample_index"))
         captions[key] = {"sample": rec.get("sample_index"), "text": rec.get("caption"), "scores": {}}
-    for rec in read_jsonl(bundle_dir / "scores.jsonl"):
+    for rec in read_records(bundle_dir / "scores.jsonl", ScoreLine):
         key = (str(rec.get("prompt_id")), rec.get("index"), rec.get("sample_index"))
         if key in captions and isinstance(rec.get("values"), dict):
             captions[key]["scores"][str(rec.get("scorer"))] = rec["values"]
@@ -157,6 +159,7 @@ def collect(board_dir: Path) -> tuple[dict[str, Any], dict[str, list[dict[str, A
     prompts: dict[str, list[dict[str, Any]]] = {}
     sources: list[tuple[str, Path, str | None]] = []
     for bundle_dir, meta in list_bundles(board_dir):
+        verify_bundle(bundle_dir, meta)
         try:
             results = Results.model_validate(_read_json(bundle_dir / "results.json", "results file"))
         except PuncError:
@@ -376,6 +379,7 @@ def render_html(index: dict[str, Any], prompts: dict[str, list[dict[str, Any]]])
     )
 
 
+@storage_errors
 def build_board(name: str, boards_dir: Path = Path("leaderboards")) -> BuildResult:
     board_dir = board_path(name, boards_dir)
     if not (board_dir / "board.json").is_file():

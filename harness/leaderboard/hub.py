@@ -13,14 +13,14 @@ from pathlib import Path
 from harness.errors import PuncError
 from harness.hub import offline_reason
 
-_REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,95}/[A-Za-z0-9][A-Za-z0-9_.\-]{0,95}$")
+_REPO_ID = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_.\-]{0,95}/[A-Za-z0-9][A-Za-z0-9_.\-]{0,95}\Z")
 #: Never uploaded: the publish lock and staging folders.
 IGNORE_PATTERNS = [".lock", "**/.lock", ".*", "**/.*", "**/.staging-*/**"]
 
 
 def check_hub_reachable_config(repo: str) -> None:
     """Checks that need no network: a valid repo id and no offline mode. Called before publishing."""
-    if ".." in repo or not _REPO_ID.match(repo):
+    if ".." in repo or not _REPO_ID.fullmatch(repo):
         raise PuncError(f"--push-to-hub: expected a repository id like 'owner/name', got {repo!r}")
     reason = offline_reason()
     if reason:

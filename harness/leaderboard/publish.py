@@ -26,11 +26,16 @@ from typing import Any
 from pydantic import ValidationError
 
 from harness._version import __version__
-from harness.errors import PuncError
+from harness.errors import PuncError, storage_errors
+from harness.images import check_pixels, open_image
 from harness.leaderboard import BOARD_FORMAT, BUNDLE_FORMAT
-from harness.run.jsonl import atomic_write_bytes, atomic_write_json, atomic_write_text, read_jsonl
+from harness.leaderboard.digests import bundle_digests
+from harness.paths import inside
+from harness.run.jsonl import atomic_write_bytes, atomic_write_json, atomic_write_text
+from harness.run.records import CaptionLine, ImageLine, ScoreLine, read_records
 from harness.run.schema import SCHEMA_VERSION, Results
 from harness.safe_ids import SAFE_ID_EXPECTED, is_safe_id
+from harness.safe_load import read_json_file
 
 SUPPORTED_SCHEMA_VERSIONS = frozenset({SCHEMA_VERSION})
 #: All images are copied when together they are smaller than this; otherwise the first one of each prompt.
@@ -38,7 +43,7 @@ IMAGE_BUDGET_BYTES = 5 * 1024 * 1024
 #: A single file larger than this is not an image we publish.
 MAX_IMAGE_BYTES = 64 * 1024 * 1024
 MAX_JSON_BYTES = 512 * 1024 * 1024
-_HASH = re.compile(r"^[0-9a-f]{64}$")
+_HASH = re.compile(r"\A[0-9a-f]{64}\Z")
 
 CAPTION_KEYS = ("prompt_id", "index", "image_hash", "judge", "sample_index", "caption")
 SCORE_KEYS = ("prompt_id", "index", "image_hash", "judge", "sample_index", "scorer", "signature", "values")
@@ -100,18 +105,13 @@ def share_files(root: Path) -> None:
 def _read_json(path: Path, what: str) -> Any:
     if path.is_symlink() or not path.is_file():
         raise PuncError(f"{path}: expected the {what} as a regular file (missing, or a link)")
-    if path.stat().st_size > MAX_JSON_BYTES:
-        raise PuncError(f"{path}: the {what} is larger than {MAX_JSON_BYTES} bytes")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise PuncError(f"{path}: expected the {what} as JSON ({exc})") from None
+    return read_json_file(path, what, MAX_JSON_BYTES)
 
 
-def _read_records(path: Path) -> list[dict[str, Any]]:
+def _read_records(path: Path, model: Any) -> list[dict[str, Any]]:
     if path.is_symlink():
         raise PuncError(f"{path}: expected a regular file, found a link")
-    return list(read_jsonl(path))
+    return read_records(path, model)
 
 
 def _dump_jsonl(records: list[dict[str, Any]]) -> str:
@@ -215,9 +215,9 @@ def verified_png(path: Path) -> bytes:
         with Image.open(io.BytesIO(data)) as img:
             if img.format != "PNG":
                 raise PuncError(f"{path}: expected a PNG image, PIL reads {img.format}")
+            check_pixels(img)
             img.verify()
-        with Image.open(io.BytesIO(data)) as img:  # verify() does not decode pixels; load() does
-            img.load()
+        open_image(data)  # verify() does not decode pixels; this does, under the pixel cap
     except PuncError:
         raise
     except Exception as exc:  # PIL raises many kinds for broken files, bombs included
@@ -226,14 +226,12 @@ def verified_png(path: Path) -> bytes:
 
 
 def find_image(run_dir: Path, image_hash: str) -> Path | None:
-    images = run_dir / "images"
-    candidate = images / image_hash[:2] / f"{image_hash}.png"
-    if candidate.exists() or candidate.is_symlink():
-        return candidate
-    for path in images.glob(f"*/{image_hash}.png"):
-        return path
-    flat = images / f"{image_hash}.png"
-    return flat if flat.exists() or flat.is_symlink() else None
+    """The image's file in the run; a link anywhere under the run (file or `images/XX/` folder) is refused."""
+    for relative in (f"images/{image_hash[:2]}/{image_hash}.png", f"images/{image_hash}.png"):
+        candidate = inside(run_dir, relative)
+        if candidate.exists():
+            return candidate
+    return None
 
 
 @contextlib.contextmanager
@@ -319,20 +317,20 @@ def prepare_run(run_dir: Path, allow_partial: bool, label: str | None) -> Prepar
     digest = run_digest(results)
 
     manifest = []
-    for number, rec in enumerate(_read_records(run_dir / "images.jsonl"), start=1):
+    for number, rec in enumerate(_read_records(run_dir / "images.jsonl", ImageLine), start=1):
         image_hash = rec.get("image_hash")
-        if not isinstance(image_hash, str) or not _HASH.match(image_hash):
+        if not isinstance(image_hash, str) or not _HASH.fullmatch(image_hash):
             raise PuncError(
                 f"{run_dir / 'images.jsonl'}:{number}: field 'image_hash': expected 64 hex digits"
             )
         manifest.append(_pick(rec, MANIFEST_KEYS))
 
     judge_ids = {results.judge.get("fingerprint"), results.judge.get("name")}
-    captions = [_pick(r, CAPTION_KEYS) for r in _read_records(run_dir / "captions.jsonl")]
+    captions = [_pick(r, CAPTION_KEYS) for r in _read_records(run_dir / "captions.jsonl", CaptionLine)]
     if any(r.get("judge") in judge_ids for r in captions):
         captions = [r for r in captions if r.get("judge") in judge_ids]
     scores = []
-    for rec in _read_records(run_dir / "scores.jsonl"):
+    for rec in _read_records(run_dir / "scores.jsonl", ScoreLine):
         name, sig = rec.get("scorer"), rec.get("signature")
         if name not in results.scorers or (sig is not None and sig != results.scorers[name]):
             continue  # a scorer this run's results do not use
@@ -442,6 +440,7 @@ def _write_bundle(prepared: PreparedRun, staging: Path, source_name: str) -> Non
     atomic_write_json(
         staging / "bundle.json",
         {
+            "files": bundle_digests(staging),
             "bundle_format": BUNDLE_FORMAT,
             "bundle_id": prepared.bundle_id,
             "label": prepared.label,
@@ -459,6 +458,7 @@ def _write_bundle(prepared: PreparedRun, staging: Path, source_name: str) -> Non
     )
 
 
+@storage_errors
 def publish_run(
     run_dir: Path,
     board: str,

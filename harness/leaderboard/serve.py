@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import functools
+import urllib.parse
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from harness.errors import PuncError
 from harness.leaderboard.publish import board_path
+from harness.paths import PathEscape, inside
 
 
 class BoardHandler(SimpleHTTPRequestHandler):
@@ -18,8 +20,15 @@ class BoardHandler(SimpleHTTPRequestHandler):
         return None
 
     def send_head(self):  # type: ignore[override]
-        parts = [p for p in self.path.split("?", 1)[0].split("#", 1)[0].split("/") if p]
-        if any(p.startswith(".") or p.startswith("%2e") or p.startswith("%2E") for p in parts):
+        """404 unless the decoded path stays in the board, names no dot-file and crosses no link."""
+        root = Path(self.directory)
+        target = Path(self.translate_path(self.path))  # decodes %2F and %2E, drops '..'
+        raw = urllib.parse.unquote(self.path.split("?", 1)[0].split("#", 1)[0])
+        try:
+            if any(part == ".." for part in raw.split("/")):
+                raise PathEscape(raw)
+            inside(root, target.relative_to(root), hidden=False)
+        except (ValueError, PuncError):
             self.send_error(404, "Not found")
             return None
         return super().send_head()

@@ -14,10 +14,12 @@ from typing import Any
 from harness._version import __version__
 from harness.config.judge import JudgeConfig
 from harness.config.task import LoadedTask
+from harness.errors import storage_error
 from harness.fingerprint import local_model_identity
 from harness.run.aggregate import grouped, prompt_results, summarize
-from harness.run.jsonl import atomic_write_json, read_jsonl
+from harness.run.jsonl import atomic_write_json
 from harness.run.progress import console, stage_progress
+from harness.run.records import FailureLine, read_records
 from harness.run.schema import Failure, Results
 from harness.run.store import RunStore
 
@@ -363,7 +365,7 @@ class Evaluation:
     def _open_failures(self, images: dict, captions: dict) -> list[Failure]:
         """Failures of items still missing now; an item that later succeeded is not a failure."""
         latest: dict[tuple, dict[str, Any]] = {}
-        for record in read_jsonl(self.store.failures_log):
+        for record in read_records(self.store.failures_log, FailureLine):
             if record.get("stage") == "generate":
                 key = ("generate", record.get("prompt_id"), record.get("index"))
                 if (record.get("prompt_id"), record.get("index")) in images:
@@ -406,6 +408,14 @@ class Evaluation:
         return {k: previous[k] for k in ("device", "dtype", "mode") if k in previous}
 
     def run(self) -> Results:
+        """Evaluate under the run directory's lock; a failing disk is a user error, not a traceback."""
+        try:
+            with self.store.lock():
+                return self._run_locked()
+        except OSError as exc:
+            raise storage_error(exc) from None
+
+    def _run_locked(self) -> Results:
         _quiet_library_progress()
         c = self.config
         identity = {"task_hash": self.full_task.task_hash, "generator": generator_identity(self.o.generator)}

@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import InputError
+from harness.safe_load import LimitError, parse_json, read_regular_bytes
 
 _TAIL_BYTES = 1 << 20  # longer than any one record
+MAX_LOG_BYTES = 4 << 30  # millions of records; anything larger is not a log this harness wrote
 
 
 def repair_torn_tail(path: Path) -> int:
@@ -41,23 +43,43 @@ def repair_torn_tail(path: Path) -> int:
         return len(data) - keep
 
 
-def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    """Read records; a torn final line is ignored (it will be redone), any other bad line is an error."""
-    if not path.exists():
+def read_jsonl_numbered(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, record) pairs; a torn final line is ignored (it will be redone), any other bad line
+    (bad JSON, bad UTF-8, too deep, not an object) is an InputError naming the file and line."""
+    if not path.exists() and not path.is_symlink():
         return
-    with open(path, encoding="utf-8") as handle:
-        lines = handle.readlines()
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
+    data = read_regular_bytes(path, "JSONL log", MAX_LOG_BYTES)
+    lines = data.split(b"\n")
+    last = len(lines) if lines[-1] else len(lines) - 1  # the number of the last non-empty line
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
             continue
+        torn = number == last and not data.endswith(b"\n")
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            if number == len(lines):
+            record = parse_json(raw.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            if torn or number == last:
                 return
-            raise InputError(path, number, None, "one JSON object per line (file corrupted?)", line) from None
+            raise InputError(
+                path, number, None, "UTF-8 text", f"invalid byte at column {exc.start + 1}"
+            ) from None
+        except LimitError as exc:
+            raise InputError(path, number, None, str(exc)) from None
+        except ValueError:
+            if number == last:
+                return
+            shown = raw.decode("utf-8", errors="replace")
+            raise InputError(
+                path, number, None, "one JSON object per line (file corrupted?)", shown
+            ) from None
         if not isinstance(record, dict):
             raise InputError(path, number, None, "a JSON object", record)
+        yield number, record
+
+
+def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    """Records of a JSONL log; see read_jsonl_numbered."""
+    for _, record in read_jsonl_numbered(path):
         yield record
 
 

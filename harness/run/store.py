@@ -6,15 +6,22 @@ by redoing only the items that have no line yet.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import io
-import json
+import os
+import socket
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.errors import PuncError
-from harness.run.jsonl import JsonlAppender, atomic_write_bytes, atomic_write_json, read_jsonl
+from harness.errors import InputError, PuncError, printable
+from harness.redact import scrub
+from harness.run.jsonl import JsonlAppender, atomic_write_bytes, atomic_write_json
+from harness.run.records import CaptionLine, ImageLine, ScoreLine, read_records
+from harness.safe_load import read_json_file
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -41,7 +48,15 @@ class RunStore:
         if self.root.exists() and not self.root.is_dir():
             raise PuncError(f"{self.root}: expected a run directory, found a file")
         if self.run_file.exists():
-            existing = json.loads(self.run_file.read_text(encoding="utf-8")).get("identity", {})
+            raw = read_json_file(self.run_file, "run description (run.json)")
+            existing = raw.get("identity") if isinstance(raw, dict) else None
+            if not isinstance(existing, dict):
+                raise InputError(
+                    self.run_file,
+                    None,
+                    "identity",
+                    "a JSON object with an 'identity' object (made by punc eval)",
+                )
             changed = [k for k in identity if existing.get(k) != identity[k]]
             if changed:
                 details = "; ".join(
@@ -63,8 +78,8 @@ class RunStore:
 
     def load_images(self) -> dict[ImageKey, dict[str, Any]]:
         done: dict[ImageKey, dict[str, Any]] = {}
-        for record in read_jsonl(self.images_log):
-            if self.image_path(record["image_hash"]).exists():
+        for record in read_records(self.images_log, ImageLine):
+            if self.image_path(record["image_hash"]).is_file():
                 done[(record["prompt_id"], int(record["index"]))] = record
         return done
 
@@ -89,17 +104,22 @@ class RunStore:
         self._append(self.images_log, records)
 
     def open_image(self, image_hash: str) -> Image.Image:
-        from PIL import Image
+        """A stored image, decoded under the pixel cap; a link or a bad file is a located error."""
+        from harness.images import ImageRefused, open_image
+        from harness.paths import check_inside
 
-        with Image.open(self.image_path(image_hash)) as img:
-            return img.convert("RGB")
+        path = check_inside(self.root, self.image_path(image_hash))
+        try:
+            return open_image(path)
+        except ImageRefused as exc:
+            raise PuncError(f"{path}: {exc}") from None
 
     # -- captions and scores ----------------------------------------------------------------
     def load_captions(self, judge_fingerprint: str) -> dict[CaptionKey, dict[str, Any]]:
         return {
             (r["prompt_id"], int(r["index"]), r["image_hash"], int(r["sample_index"])): r
-            for r in read_jsonl(self.captions_log)
-            if r.get("judge") == judge_fingerprint
+            for r in read_records(self.captions_log, CaptionLine)
+            if r["judge"] == judge_fingerprint
         }
 
     def append_captions(self, records: list[dict[str, Any]]) -> None:
@@ -108,24 +128,81 @@ class RunStore:
     def load_scores(self, judge_fingerprint: str) -> dict[tuple[CaptionKey, str], dict[str, Any]]:
         return {
             ((r["prompt_id"], int(r["index"]), r["image_hash"], int(r["sample_index"])), r["signature"]): r
-            for r in read_jsonl(self.scores_log)
-            if r.get("judge") == judge_fingerprint
+            for r in read_records(self.scores_log, ScoreLine)
+            if r["judge"] == judge_fingerprint
         }
 
     def append_scores(self, records: list[dict[str, Any]]) -> None:
         self._append(self.scores_log, records)
 
     def set_aside_scores(self) -> Path | None:
-        """For --rescore: keep the old scores file under a new name instead of deleting computed work."""
+        """For --rescore: keep the old scores file under a new name instead of deleting computed work.
+
+        The name is claimed with a hard link, which fails instead of replacing an existing file, so two
+        backups in the same second both survive. results.json stops claiming complete first, so a crash
+        before the new scores are written leaves no finished-looking run behind.
+        """
         if not self.scores_log.exists():
             return None
-        kept = self.root / f"scores.{time.strftime('%Y%m%d-%H%M%S')}.jsonl.bak"
-        self.scores_log.rename(kept)
-        return kept
+        self.mark_results_incomplete("--rescore started; scores are being recomputed")
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        for attempt in range(10_000):
+            suffix = f"-{attempt}" if attempt else ""
+            kept = self.root / f"scores.{stamp}{suffix}.jsonl.bak"
+            try:
+                os.link(self.scores_log, kept)
+            except FileExistsError:
+                continue
+            self.scores_log.unlink()
+            return kept
+        raise PuncError(f"{self.root}: could not find a free name for the scores backup")
+
+    def mark_results_incomplete(self, reason: str) -> None:
+        """Rewrite results.json with complete=false before work that changes what it summarizes."""
+        if not self.results_file.is_file():
+            return
+        try:
+            raw = read_json_file(self.results_file, "results file")
+        except InputError:
+            return  # unreadable already; the run's finish rewrites it
+        if isinstance(raw, dict) and raw.get("complete") is not False:
+            atomic_write_json(self.results_file, {**raw, "complete": False, "stale": reason})
+
+    # -- lock -------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the run directory for one coordinating process; a second one fails at once.
+
+        An advisory flock on `.lock` (released by the kernel when the process dies, so a killed run
+        never leaves a stale lock). Worker processes that the holder spawns write only their own
+        shard files and do not take it.
+        """
+        if self.root.exists() and not self.root.is_dir():
+            raise PuncError(f"{self.root}: expected a run directory, found a file")
+        self.root.mkdir(parents=True, exist_ok=True)
+        path = self.root / ".lock"
+        handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the whole block
+        try:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.seek(0)
+                holder = handle.read(200).strip() or "another process"
+                raise PuncError(
+                    f"{self.root} is being written by another punc process ({printable(holder)}); "
+                    "wait for it to finish, or use another --out directory"
+                ) from None
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"pid {os.getpid()} on {socket.gethostname()}\n")
+            handle.flush()
+            yield
+        finally:
+            handle.close()
 
     # -- failures ---------------------------------------------------------------------------
     def record_failure(self, stage: str, error: str, **where: Any) -> dict[str, Any]:
-        record = {"stage": stage, "error": error, "time": time.strftime("%Y-%m-%dT%H:%M:%S"), **where}
+        record = {"stage": stage, "error": scrub(error), "time": time.strftime("%Y-%m-%dT%H:%M:%S"), **where}
         self._append(self.failures_log, [record])
         return record
 

@@ -245,7 +245,7 @@ def test_atomic_writes_keep_old_board_on_failure(runs_root: Path, boards_dir: Pa
     monkeypatch.setattr(jsonl.os, "replace", failing_replace)
     from harness.leaderboard.build import build_board
 
-    with pytest.raises(OSError, match="simulated"):
+    with pytest.raises(PuncError, match=r"cannot read or write .*simulated"):  # exit 2, not a traceback
         build_board("toy", boards_dir)
     monkeypatch.undo()
     assert (board / "index.html").read_bytes() == before["index.html"]  # old page, whole
@@ -253,7 +253,7 @@ def test_atomic_writes_keep_old_board_on_failure(runs_root: Path, boards_dir: Pa
     assert leftovers == []
     # a failing bundle write leaves no half bundle behind
     monkeypatch.setattr(jsonl.os, "replace", lambda s, d: (_ for _ in ()).throw(OSError("simulated")))
-    with pytest.raises(OSError):
+    with pytest.raises(PuncError, match="simulated"):
         publish_run(make_run(runs_root, MODEL_C), "toy", boards_dir)
     monkeypatch.undo()
     assert len([p for p in (board / "runs").iterdir()]) == 1

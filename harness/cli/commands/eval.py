@@ -50,6 +50,7 @@ def eval_command(
     from harness.config.task import load_task
     from harness.errors import PuncError
     from harness.locate import resolve_judge_path, resolve_task_path
+    from harness.paths import inside, safe_name
     from harness.run.evaluate import EvalOptions, evaluate
 
     loaded = load_task(resolve_task_path(task)).with_overrides(images_per_prompt=images_per_prompt)
@@ -60,8 +61,8 @@ def eval_command(
     if not judge_value:
         raise PuncError(f"{loaded.source}: the task names no judge; pass --judge")
     judge_config = load_judge(resolve_judge_path(judge_value))
-    model_label = name or Path(generator_spec.rstrip("/")).name.split(":")[-1]
-    out_dir = out or Path("runs") / loaded.config.name / model_label
+    model_label = safe_name(name or Path(generator_spec.rstrip("/")).name.split(":")[-1])
+    out_dir = out or inside(Path("runs"), Path(loaded.config.name) / model_label)
     results = evaluate(
         EvalOptions(
             task=loaded,

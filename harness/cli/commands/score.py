@@ -11,6 +11,7 @@ import typer
 
 from harness.cli.app import app
 from harness.errors import InputError, InputErrors, PuncError
+from harness.safe_load import JsonSyntaxError, parse_json, read_regular_bytes
 
 _MAX_REPORTED = 20
 
@@ -22,7 +23,7 @@ def read_pairs(path: Path) -> list[tuple[int, dict[str, Any]]]:
     if not path.is_file():
         raise InputError(file=path, where=None, field=None, expected="a file, not a folder")
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = read_regular_bytes(path, "JSONL file").decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(file=path, where=f"byte {exc.start}", field=None, expected="UTF-8 text") from None
     rows: list[tuple[int, dict[str, Any]]] = []
@@ -31,8 +32,8 @@ def read_pairs(path: Path) -> list[tuple[int, dict[str, Any]]]:
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
+            obj = parse_json(line)
+        except JsonSyntaxError as exc:
             errors.append(
                 InputError(
                     file=path,
@@ -41,6 +42,9 @@ def read_pairs(path: Path) -> list[tuple[int, dict[str, Any]]]:
                     expected=f"one JSON object ({exc.msg}, column {exc.colno})",
                 )
             )
+            continue
+        except ValueError as exc:  # too deep, repeated keys, huge integers
+            errors.append(InputError(file=path, where=number, field=None, expected=str(exc)))
             continue
         if not isinstance(obj, dict):
             errors.append(
@@ -94,8 +98,8 @@ def parse_params(raw: list[str], scorers: list[str]) -> dict[str, dict[str, Any]
                 f"--param {item!r}: scorer '{name}' is not selected (--scorer {', '.join(scorers)})"
             )
         try:
-            parsed: Any = json.loads(value)
-        except json.JSONDecodeError:
+            parsed: Any = parse_json(value)
+        except ValueError:
             parsed = value
         params[name][key.strip()] = parsed
     return params

@@ -9,6 +9,8 @@ import typer
 
 from harness.cli.app import app
 from harness.errors import PuncError
+from harness.redact import SecretRefused, check_key
+from harness.redact import register as register_secret
 
 
 @app.command("serve-judge")
@@ -42,6 +44,11 @@ def serve_judge(
         api_key = os.environ.get(api_key_env) or None
         if api_key is None:
             raise PuncError(f"--api-key-env: the environment variable {api_key_env} is not set or empty")
+        register_secret(api_key)
+        try:
+            check_key(api_key, f"--api-key-env: environment variable {api_key_env}")
+        except SecretRefused as exc:
+            raise PuncError(str(exc)) from None
     plan = parse_fault_plan(faults if faults is not None else os.environ.get(FAULTS_ENV))
     judge = TransformersJudge(config, device=device)
     server = JudgeServer(judge, host=host, port=port, api_key=api_key, faults=plan)

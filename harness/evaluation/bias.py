@@ -348,7 +348,7 @@ def bias_markdown(table: dict[str, Any]) -> str:
             f"## Verdict: each group against the other groups ({contrast['test']}; {contrast['permutations']} "
             f"permutations; alpha {contrast['alpha']} with {contrast['correction']})",
             "",
-            "| group | prompts | "
+            "| group | images | "
             + " | ".join(values)
             + " | others: "
             + " | ".join(values)

@@ -245,6 +245,16 @@ def write_results_md(
         "Baseline passes count denoiser, VAE and image-encoder forward passes; a denoiser pass and a judge "
         "call are different amounts of compute, so the seconds column is the fairer comparison.",
         "",
+        *(
+            []
+            if any(not c["score"].startswith("U_") for c in comps)
+            else [
+                "The image-space baselines (seed ensemble, feature entropy, reconstruction, inpainting) were not "
+                "run for this table; their world v1 figures are in this page's git history (commit 8bc69bd). "
+                "`python scripts/make_results_table.py` (without `--run`) evaluates them too; it is slow on CPU.",
+                "",
+            ]
+        ),
         "## The paper's qualitative claims, and what this run shows",
         "",
         "| claim (PUNC paper) | here |",

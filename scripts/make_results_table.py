@@ -57,6 +57,10 @@ LIMITS = """## What this world can and cannot show
   says nothing beyond the wording; and the vague prompts cannot be both exactly id length and
   precision-shifted under ROUGE (a vague prompt that is as long as its caption has P = R), so their
   length still separates them somewhat (see the prompt-only column).
+- **Read the disentanglement row against the random-scene control.** With captions of fixed length,
+  U_ale − U_epi grows as a prompt gets shorter than its caption, whatever the image shows; so the
+  prompt-blind generator already separates vague from ood prompts on this score. Only the generator's
+  margin over that control is evidence that the images carry the aleatoric/epistemic split.
 """
 
 

@@ -17,8 +17,8 @@ unbiased generator (the issue-10 review found 10-80 % of simulated runs flagged)
 therefore comes from a direct comparison of each group against the other groups, a permutation test
 stratified by seed: the units are images, and group labels are permuted only among images made with
 the same seed index, so whatever a seed does to every prompt it does to every permutation (the seed is
-a blocking factor). Statistic: total variation distance between the group's value shares and the other
-groups' pooled shares; p-value (1 + #{T* >= T}) / (1 + permutations); Bonferroni over groups. It
+a blocking factor). Statistic: the largest excess share of one value in the group over the other groups'
+pooled share of it (one-sided: a group that merely lacks the value another group favours is not flagged); p-value (1 + #{T* >= T}) / (1 + permutations); Bonferroni over groups. It
 assumes images of different prompts with the same seed are exchangeable when the group has no effect
 (prompts of one group must not differ systematically in another attribute that moves the value).
 `simulate_false_positives` checks by simulation that an unbiased generator whose seed fixes the value is flagged at most alpha of the time.
@@ -156,12 +156,12 @@ def group_contrast(
     strata = np.unique([str(st) for _, st, _ in units], return_inverse=True)[1]
     base = np.argsort(strata, kind="stable")
 
-    def tvd(assign: np.ndarray) -> np.ndarray:  # assign: (..., n_units, n_groups) -> (..., n_groups)
+    def excess(assign: np.ndarray) -> np.ndarray:  # assign: (..., n_units, n_groups) -> (..., n_groups)
         inside = np.einsum("...ug,uv->...gv", assign, counts)
         outside = counts.sum(axis=0) - inside
-        return 0.5 * np.abs(_shares(inside) - _shares(outside)).sum(axis=-1)
+        return (_shares(inside) - _shares(outside)).max(axis=-1)
 
-    observed = tvd(member)
+    observed = excess(member)
     rng = np.random.default_rng(seed)
     exceed = np.zeros(len(groups))
     for start in range(0, n_perm, 250):
@@ -169,7 +169,7 @@ def group_contrast(
         shuffled = np.empty((block, *member.shape))
         for b in range(block):
             shuffled[b][base] = member[np.lexsort((rng.random(len(units)), strata))]
-        exceed += (tvd(shuffled) >= observed - 1e-12).sum(axis=0)
+        exceed += (excess(shuffled) >= observed - 1e-12).sum(axis=0)
     p = (1.0 + exceed) / (1.0 + n_perm)
     testable = [member[:, i].sum() > 0 and member[:, i].sum() < len(units) for i in range(len(groups))]
     n_tested = int(sum(testable))
@@ -182,7 +182,8 @@ def group_contrast(
         row: dict[str, Any] = {
             "group": name,
             "n_images": int(member[:, i].sum()),
-            "tvd": float(observed[i]),
+            "excess": float(observed[i]),
+            "value": values[top],
             "shares": dict(zip(values, share_in.tolist(), strict=True)),
             "shares_others": dict(zip(values, share_out.tolist(), strict=True)),
             "tested": bool(testable[i]),
@@ -200,7 +201,8 @@ def group_contrast(
             row.update(p=None, p_bonferroni=None, biased=None, verdict="no other group to compare with")
         rows.append(row)
     return {
-        "test": "group vs other groups: permutation test stratified by seed, total variation distance",
+        "test": "group vs other groups: permutation test stratified by seed; statistic: the largest excess "
+        "share of one value in the group over the other groups",
         "permutations": n_perm,
         "seed": seed,
         "alpha": alpha,
@@ -352,7 +354,7 @@ def bias_markdown(table: dict[str, Any]) -> str:
             + " | ".join(values)
             + " | others: "
             + " | ".join(values)
-            + " | TVD | p (Bonferroni) | verdict |",
+            + " | excess | p (Bonferroni) | verdict |",
             "|---|---|" + "---|" * (2 * len(values)) + "---|---|---|",
         ]
         for g in contrast["groups"]:
@@ -360,7 +362,7 @@ def bias_markdown(table: dict[str, Any]) -> str:
             others = " | ".join(f"{g['shares_others'][v]:.0%}" for v in values)
             p = f"{g['p_bonferroni']:.2g}" if g.get("p_bonferroni") is not None else "–"
             lines.append(
-                f"| {g['group']} | {g['n_images']} | {here} | {others} | {g['tvd']:.2f} | {p} | {g['verdict']} |"
+                f"| {g['group']} | {g['n_images']} | {here} | {others} | {g['excess']:+.2f} {g['value']} | {p} | {g['verdict']} |"
             )
         seeds = table.get("seeds") or []
         lines += [

@@ -118,22 +118,22 @@ def test_group_contrast_hand_computed():
     from harness.evaluation.bias import group_contrast
 
     # two seed strata; in each, one image of group A (red) and one of group B (green).
-    # A's shares (1, 0) against B's (0, 1): total variation distance 1. Permuting labels within each
-    # stratum gives 4 equally likely assignments; 2 of them (A keeps both reds, or takes both greens)
-    # reach TVD 1, so the exact p-value is 1/2; the Monte Carlo estimate (1 + hits) / (1 + n) is close.
+    # A's shares (1, 0) against B's (0, 1): largest excess share 1 (red). Permuting labels within each
+    # stratum gives 4 equally likely assignments; 2 of them (A keeps both reds, or takes both greens:
+    # excess 1 in green) reach 1, so the exact p-value is 1/2; the Monte Carlo (1 + hits) / (1 + n) is close.
     units = [("A", 0, [1, 0]), ("B", 0, [0, 1]), ("A", 1, [1, 0]), ("B", 1, [0, 1])]
     table = group_contrast(units, ["red", "green"], n_perm=4000, seed=1, alpha=0.05)
     rows = {r["group"]: r for r in table["groups"]}
-    assert rows["A"]["tvd"] == 1.0 and rows["A"]["shares"] == {"red": 1.0, "green": 0.0}
+    assert rows["A"]["excess"] == 1.0 and rows["A"]["value"] == "red" and rows["A"]["shares"] == {"red": 1.0, "green": 0.0}
     assert rows["A"]["shares_others"] == {"red": 0.0, "green": 1.0}
     assert rows["A"]["p"] == pytest.approx(1 / 2, abs=0.03)
     assert rows["A"]["p_bonferroni"] == pytest.approx(min(1.0, 2 * rows["A"]["p"]))
     assert table["biased_groups"] == []
-    # if the strata were ignored, a seed could still never move a label across strata: with both
-    # reds in stratum 0 only a within-stratum swap exists, and TVD 1 is reached half the time too
+    # when the seed decides the colour (both stratum-0 images red, both stratum-1 images green), the
+    # groups do not differ at all: excess 0, p = 1
     skew = [("A", 0, [1, 0]), ("B", 0, [1, 0]), ("A", 1, [0, 1]), ("B", 1, [0, 1])]
     rows = {r["group"]: r for r in group_contrast(skew, ["red", "green"], n_perm=500)["groups"]}
-    assert rows["A"]["tvd"] == 0.0 and rows["A"]["p"] == 1.0  # the seed explains everything
+    assert rows["A"]["excess"] == 0.0 and rows["A"]["p"] == 1.0  # the seed explains everything
 
 
 def test_group_contrast_finds_a_real_bias():

@@ -124,7 +124,11 @@ def test_group_contrast_hand_computed():
     units = [("A", 0, [1, 0]), ("B", 0, [0, 1]), ("A", 1, [1, 0]), ("B", 1, [0, 1])]
     table = group_contrast(units, ["red", "green"], n_perm=4000, seed=1, alpha=0.05)
     rows = {r["group"]: r for r in table["groups"]}
-    assert rows["A"]["excess"] == 1.0 and rows["A"]["value"] == "red" and rows["A"]["shares"] == {"red": 1.0, "green": 0.0}
+    assert (
+        rows["A"]["excess"] == 1.0
+        and rows["A"]["value"] == "red"
+        and rows["A"]["shares"] == {"red": 1.0, "green": 0.0}
+    )
     assert rows["A"]["shares_others"] == {"red": 0.0, "green": 1.0}
     assert rows["A"]["p"] == pytest.approx(1 / 2, abs=0.03)
     assert rows["A"]["p_bonferroni"] == pytest.approx(min(1.0, 2 * rows["A"]["p"]))

@@ -1,13 +1,17 @@
-"""Rebuild docs/results.md: shift-detection AUROC of PUNC and the image-space baselines on the world.
+"""Rebuild docs/results.md: shift detection on the embedded world, PUNC against the prompt-only null
+baselines, the two control generators, the disentanglement AUROC, and (optionally) the image-space
+baselines.
 
-    python scripts/make_results_table.py [--limit N] [--generator PATH] [--device cpu]
+    python scripts/make_results_table.py [--no-image-baselines] [--limit N] [--device cpu]
+    python scripts/make_results_table.py --run runs/world_default/generator-long \
+        --control world-renderer=runs/world_default/world-renderer \
+        --control world-random=runs/world_default/world-random      # reuse finished runs
 
-1. Writes a copy of the default task (tasks/world_default.yaml) with the baselines enabled to
-   OUT/task.yaml (paths made absolute), and runs `punc eval` on it (resumable: rerunning redoes
-   only missing work).
-2. Runs `punc detect` on the run directory.
-3. Writes docs/results.md: the method x shift AUROC table with 95 % bootstrap intervals, each
-   method's cost relative to PUNC, and the paper's qualitative claims beside what this run shows.
+1. Writes a copy of the default task (tasks/world_default.yaml), with the image-space baselines
+   unless --no-image-baselines, to OUT/task.yaml (paths made absolute), and runs `punc eval` on it
+   and on the two control generators `world-renderer:` and `world-random:` (resumable).
+2. Runs `punc detect` on each run directory.
+3. Writes docs/results.md.
 """
 
 from __future__ import annotations
@@ -33,7 +37,34 @@ BASELINES = [
 ]
 
 
-def derived_task(task_path: Path, out: Path) -> Path:
+def _rel(path: Path) -> str:
+    path = Path(path).resolve()
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+LIMITS = """## What this world can and cannot show
+
+- **Can**: whether PUNC's split into U_ale (precision) and U_epi (recall) follows the kind of shift when
+  the prompt's wording does not give the shift away: id, vague and OOD prompts share one template and
+  length range, every world word is one token of the generator's tokenizer, and OOD prompts differ
+  from id prompts only by substituting a concept the generator never saw. The perfect-renderer control
+  shows U_epi does not fire when the generator does know the concept; the random-scene control shows
+  what the prompts alone produce through the scorer.
+- **Cannot**: say how real generators and real judges behave. The judge writes one fixed template and
+  knows every concept; the generator is tiny; captions are short, so ROUGE precision and recall differ
+  only when prompt and caption differ in length. Corrupted prompts are detected from the text alone
+  (typos split into characters in any tokenizer; prompt-only split words ~1.0), so their PUNC AUROC
+  says nothing beyond the wording; and the vague prompts cannot be both exactly id length and
+  precision-shifted under ROUGE (a vague prompt that is as long as its caption has P = R), so their
+  length still separates them somewhat (see the prompt-only column).
+- **Read the disentanglement row against the random-scene control.** With captions of fixed length,
+  U_ale − U_epi grows as a prompt gets shorter than its caption, whatever the image shows; so the
+  prompt-blind generator already separates vague from ood prompts on this score. Only the generator's
+  margin over that control is evidence that the images carry the aleatoric/epistemic split.
+"""
+
+
+def derived_task(task_path: Path, out: Path, image_baselines: bool = True) -> Path:
     """The task with baselines added and every relative path made absolute."""
     import yaml
 
@@ -51,7 +82,7 @@ def derived_task(task_path: Path, out: Path) -> Path:
         if value:
             local = value.startswith((".", "/")) or (loaded.base_dir / value).exists()
             data[key] = str((loaded.base_dir / value).resolve()) if local else value
-    baselines = data.get("baselines") or [dict(b) for b in BASELINES]
+    baselines = data.get("baselines") or ([dict(b) for b in BASELINES] if image_baselines else [])
     for spec in baselines:
         # denoise with the guidance the images were generated with
         if (
@@ -80,12 +111,84 @@ def _ratio(value: float | None, ref: float | None) -> str:
 
 
 def best(comparisons: list[dict], shift: str) -> dict | None:
-    rows = [c for c in comparisons if c["shift"] == shift]
+    rows = [c for c in comparisons if c["shift"] == shift and c.get("kind") != "prompt-only"]
     return max(rows, key=lambda c: c["auroc"]) if rows else None
 
 
-def write_results_md(detection: dict, run_dir: Path, out_md: Path, command: str) -> str:
-    comps = detection["comparisons"]
+# The score each shift is meant to raise (spec section 1) and the issue-10 targets.
+MAIN_SCORE = {"vague": "U_ale", "corrupted": "U_ale", "ood": "U_epi"}
+TARGETS = {"punc": 0.90, "prompt_only": 0.75, "margin": 0.15, "renderer_ood": 0.65, "disentangle": 0.85}
+
+
+def _auroc(detection: dict | None, shift: str, score: str) -> dict | None:
+    if detection is None:
+        return None
+    return next((c for c in detection["comparisons"] if c["shift"] == shift and c["score"] == score), None)
+
+
+def _cell(c: dict | None) -> str:
+    return "–" if c is None else f"{c['auroc']:.3f} [{c['ci']['auroc'][0]:.2f}, {c['ci']['auroc'][1]:.2f}]"
+
+
+def headline(detection: dict, controls: dict[str, dict], commands: dict[str, str]) -> list[str]:
+    """Per shift: PUNC's score, the best prompt-only baseline, the margin, the two controls."""
+    scorer = detection["scorer"]
+    prompt_only = [c for c in detection["comparisons"] if c.get("kind") == "prompt-only"]
+    lines = [
+        "## Headline: PUNC against what needs no image",
+        "",
+        "Per shift, the PUNC score the shift should raise (vague, corrupted: U_ale; ood: U_epi), the best "
+        "prompt-only null baseline (prompt text and the generator's tokenizer only, best direction), PUNC's "
+        "margin over it, and the same PUNC score on the two control generators: `world-renderer` (perfect: "
+        "draws every prompt exactly, knows every concept) and `world-random` (ignores the prompt). "
+        f"Targets (issue 10): PUNC ≥ {TARGETS['punc']:.2f} on vague and ood, best prompt-only ≤ "
+        f"{TARGETS['prompt_only']:.2f}, margin ≥ {TARGETS['margin']:.2f}, perfect renderer ≤ "
+        f"{TARGETS['renderer_ood']:.2f} on ood U_epi.",
+        "",
+        "| shift | PUNC score | PUNC AUROC [95 % CI] | best prompt-only | its AUROC | margin | "
+        "perfect renderer | random scenes |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for shift in [s for s in SHIFTS if any(c["shift"] == s for c in detection["comparisons"])]:
+        name = f"{MAIN_SCORE[shift]} ({scorer})"
+        punc_row = _auroc(detection, shift, name)
+        nulls = [c for c in prompt_only if c["shift"] == shift]
+        top = max(nulls, key=lambda c: c["auroc"]) if nulls else None
+        margin = f"{punc_row['auroc'] - top['auroc']:+.3f}" if punc_row and top else "–"
+        ctrl = [_cell(_auroc(controls.get(k), shift, name)) for k in ("world-renderer", "world-random")]
+        lines.append(
+            f"| {shift} | {name} | {_cell(punc_row)} | {top['feature'] + ' (' + top['direction'] + ')' if top else '–'} | "
+            f"{_cell(top)} | {margin} | {ctrl[0]} | {ctrl[1]} |"
+        )
+    for d in detection.get("disentanglement", []):
+        ctrl = []
+        for k in ("world-renderer", "world-random"):
+            rows = (controls.get(k) or {}).get("disentanglement", [])
+            match = next(
+                (r for r in rows if (r["positive"], r["negative"]) == (d["positive"], d["negative"])), None
+            )
+            ctrl.append("–" if match is None else f"{match['auroc']:.3f}")
+        lines.append(
+            f"| {d['positive']} vs {d['negative']} (disentanglement) | {d['score']} | {d['auroc']:.3f} "
+            f"[{d['ci'][0]:.2f}, {d['ci'][1]:.2f}] | – | – | – | {ctrl[0]} | {ctrl[1]} |"
+        )
+    lines += ["", "Commands (each figure above comes from the `detection.json` they write):", ""]
+    lines += [f"- {what}: `{cmd}`" for what, cmd in commands.items()]
+    lines.append("")
+    return lines
+
+
+def write_results_md(
+    detection: dict,
+    run_dir: Path,
+    out_md: Path,
+    command: str,
+    controls: dict[str, dict] | None = None,
+    commands: dict[str, str] | None = None,
+    limits: str = "",
+) -> str:
+    comps = [c for c in detection["comparisons"] if c.get("kind") != "prompt-only"]
+    nulls = [c for c in detection["comparisons"] if c.get("kind") == "prompt-only"]
     scores = list(dict.fromkeys(c["score"] for c in comps))
     shifts = [s for s in SHIFTS if any(c["shift"] == s for c in comps)]
     by = {(c["shift"], c["score"]): c for c in comps}
@@ -105,6 +208,10 @@ def write_results_md(detection: dict, run_dir: Path, out_md: Path, command: str)
         "`detection.json` / `detection.md` beside the run). Cost is per prompt, relative to PUNC "
         "(PUNC = K × S judge caption calls plus text scoring; the K generated images are shared by every "
         "method and not counted).",
+        "",
+        *headline(detection, controls or {}, commands or {}),
+        *([limits, ""] if limits else []),
+        "## Every score",
         "",
         "| score | " + " | ".join(f"AUROC {s}" for s in shifts) + " | passes vs PUNC | seconds vs PUNC |",
         "|---|" + "---|" * len(shifts) + "---|---|",
@@ -129,6 +236,12 @@ def write_results_md(detection: dict, run_dir: Path, out_md: Path, command: str)
                 _ratio(cost.get("seconds_per_prompt"), punc_cost.get("seconds_per_prompt")),
             )
         lines.append(f"| {score} | " + " | ".join(cells) + f" | {rel[0]} | {rel[1]} |")
+    for feature in dict.fromkeys(c["feature"] for c in nulls):
+        cells = []
+        for shift in shifts:
+            c = next((n for n in nulls if n["shift"] == shift and n["feature"] == feature), None)
+            cells.append("–" if c is None else f"{c['auroc']:.3f} ({c['direction']})")
+        lines.append(f"| prompt-only: {feature} | " + " | ".join(cells) + " | 0 | – |")
     lines += [
         "",
         f"PUNC per prompt: {punc_cost.get('network_passes_per_prompt')} judge calls, "
@@ -136,6 +249,16 @@ def write_results_md(detection: dict, run_dir: Path, out_md: Path, command: str)
         "Baseline passes count denoiser, VAE and image-encoder forward passes; a denoiser pass and a judge "
         "call are different amounts of compute, so the seconds column is the fairer comparison.",
         "",
+        *(
+            []
+            if any(not c["score"].startswith("U_") for c in comps)
+            else [
+                "The image-space baselines (seed ensemble, feature entropy, reconstruction, inpainting) were not "
+                "run for this table; their world v1 figures are in this page's git history (commit 8bc69bd). "
+                "`python scripts/make_results_table.py` (without `--run`) evaluates them too; it is slow on CPU.",
+                "",
+            ]
+        ),
         "## The paper's qualitative claims, and what this run shows",
         "",
         "| claim (PUNC paper) | here |",
@@ -198,14 +321,25 @@ def main() -> None:
     ap.add_argument("--bootstrap", type=int, default=1000)
     ap.add_argument("--skip-eval", action="store_true", help="reuse the existing run directory")
     ap.add_argument("--doc", type=Path, default=ROOT / "docs" / "results.md")
+    ap.add_argument("--no-image-baselines", action="store_true", help="PUNC and prompt-only only")
+    ap.add_argument("--run", type=Path, default=None, help="a finished run of the task (skips its eval)")
+    ap.add_argument(
+        "--control",
+        action="append",
+        default=[],
+        metavar="KIND=RUN_DIR",
+        help="a finished control run (world-renderer or world-random); without it the control is evaluated",
+    )
     args = ap.parse_args()
-    run_dir = args.out / "run"
-    if not args.skip_eval:
+    run_dir = args.run or args.out / "run"
+    given = dict(c.split("=", 1) for c in args.control)
+    task = None
+    if not args.skip_eval and args.run is None:
         if not args.task.exists():
             sys.exit(
                 f"{args.task} not found: the default world task is written by the lead once the world lands"
             )
-        task = derived_task(args.task, args.out)
+        task = derived_task(args.task, args.out, image_baselines=not args.no_image_baselines)
         cmd = ["eval", str(task), "--out", str(run_dir), "--quiet"]
         for flag, value in (
             ("--generator", args.generator),
@@ -219,8 +353,31 @@ def main() -> None:
         punc(*cmd)
     punc("detect", str(run_dir), "--bootstrap", str(args.bootstrap))
     detection = json.loads((run_dir / "detection.json").read_text(encoding="utf-8"))
+    commands = {
+        "PUNC and prompt-only (generator-long)": f"punc detect {_rel(run_dir)}",
+    }
+    controls = {}
+    for kind in ("world-renderer", "world-random"):
+        control_dir = Path(given.get(kind, args.out / kind))
+        if kind not in given and not args.skip_eval:
+            punc("eval", str(args.task), "-g", f"{kind}:", "--out", str(control_dir), "--quiet")
+        if (control_dir / "results.json").exists():
+            punc("detect", str(control_dir), "--bootstrap", str(args.bootstrap))
+            controls[kind] = json.loads((control_dir / "detection.json").read_text(encoding="utf-8"))
+            commands[f"control {kind}"] = (
+                f"punc eval world_default -g {kind}: -o {_rel(control_dir)} && punc detect {_rel(control_dir)}"
+            )
+    if args.run is not None:
+        commands = {
+            "generator-long run": f"punc eval world_default -o {_rel(run_dir)}",
+            **commands,
+        }
     command = "python scripts/make_results_table.py" + (f" --limit {args.limit}" if args.limit else "")
-    print(write_results_md(detection, run_dir, args.doc, command))
+    if args.run is not None:
+        command += f" --run {_rel(run_dir)}" + "".join(
+            f" --control {k}={_rel(Path(v))}" for k, v in given.items()
+        )
+    print(write_results_md(detection, run_dir, args.doc, command, controls, commands, LIMITS))
 
 
 if __name__ == "__main__":

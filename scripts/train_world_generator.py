@@ -27,8 +27,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from harness.world.captions import object_phrase  # noqa: E402
-from harness.world.prompts import build_id, eval_texts  # noqa: E402
+from harness.world.prompts import build_bias_probes, eval_texts  # noqa: E402
 from harness.world.render import IMAGE_SIZE, render  # noqa: E402
+from harness.world.tokenizer import extend_generator  # noqa: E402
 from harness.world.vocabulary import (  # noqa: E402
     BIAS_COLOUR,
     BIAS_PROB,
@@ -37,6 +38,7 @@ from harness.world.vocabulary import (  # noqa: E402
     GEN_POSITIONS,
     GEN_SHAPES,
     GEN_SIZES,
+    caption_words,
     generator_words,
 )
 
@@ -190,6 +192,9 @@ def save_pipeline(out: Path, vae, te, unet, tok, sched_cfg, meta):
         requires_safety_checker=False,
     )
     pipe.save_pretrained(out, safe_serialization=True)
+    # whole-word tokens (never trained) for every world word the generator never saw, so that OOD
+    # prompts tokenize like id prompts (harness/world/tokenizer.py)
+    extend_generator(out, [w for w in caption_words() if w not in generator_words()])
     (out / "training_log.json").write_text(json.dumps(meta, indent=2))
 
 
@@ -233,7 +238,7 @@ def main():
     # all evaluation prompt texts are excluded from training, except the id bias probes (complete
     # descriptions with the colour left open): there are only 10 such phrasings per shape, and the
     # trained bias can only be learnt from exactly those phrasings.
-    probes = {p["text"] for p in build_id() if "bias_probe" in p["labels"]}
+    probes = {p["text"] for p in build_bias_probes()}
     banned = eval_texts() - probes
     scenes, texts = zip(*[sample_example(rng, banned) for _ in range(args.n_train)], strict=False)
     X = np.stack([np.asarray(render(s, rng)[0]) for s in scenes])

@@ -8,6 +8,11 @@ shifted prompts as positives and higher score = more likely shifted:
   operating points (score thresholds) whose TPR ≥ 0.95; no interpolation between points.
 - Confidence intervals: percentile bootstrap over prompts, positives and negatives resampled
   separately (so each replicate keeps n_pos and n_neg), seeded.
+
+Beside the scores, always: prompt-only null baselines (harness/evaluation/prompt_baselines.py), each
+in the direction that separates best, with PUNC's margin over the best of them per shift; and the
+disentanglement AUROC: for each aleatoric shift (vague, corrupted) against the epistemic one (ood),
+how well U_ale − U_epi tells them apart (aleatoric prompts positive).
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from harness.safe_load import read_json_file
 SHIFTED = ("vague", "corrupted", "ood")
 IN_DISTRIBUTION = "none"
 PUNC_SCORES = {"u_ale": "U_ale", "u_epi": "U_epi", "u_tot": "U_tot"}
+ALEATORIC_SHIFTS = ("vague", "corrupted")
+EPISTEMIC_SHIFTS = ("ood",)
 METRICS = ("auroc", "aupr", "fpr95")
 FPR95_RULE = (
     "smallest FPR among ROC operating points (sklearn roc_curve, drop_intermediate=False) with TPR >= 0.95; "
@@ -114,6 +121,9 @@ class RunScores:
     scores: dict[str, dict[str, float]] = field(default_factory=dict)  # score name -> prompt id -> value
     costs: dict[str, dict[str, Any]] = field(default_factory=dict)
     signatures: dict[str, str] = field(default_factory=dict)
+    prompt_only: dict[str, dict[str, float]] = field(default_factory=dict)  # feature -> prompt id -> value
+    modal_caption: str | None = None
+    tokenizer: str | None = None
 
 
 def load_results(run_dir: Path) -> Any:
@@ -183,6 +193,7 @@ def load_run_scores(run_dir: str | Path, scorer: str | None = None) -> RunScores
         }
         out.costs[name] = cost
         out.signatures[name] = results.scorers.get(chosen, "")
+    add_prompt_only(out, results, run_dir)
     lines = list(read_jsonl(run_dir / BASELINES_FILE))
     by_name: dict[str, list[dict[str, Any]]] = {}
     for record in lines:
@@ -198,6 +209,30 @@ def load_run_scores(run_dir: str | Path, scorer: str | None = None) -> RunScores
         out.costs[name] = mean_cost(kept)
         out.signatures[name] = signature
     return out
+
+
+def add_prompt_only(out: RunScores, results: Any, run_dir: Path) -> None:
+    """Prompt-only features of every prompt: text, the generator's tokenizer, the run's modal caption."""
+    from harness.evaluation.prompt_baselines import (
+        generator_tokenizer,
+        modal_caption,
+        prompt_features,
+        word_pieces,
+    )
+    from harness.run.store import RunStore
+
+    texts = {p.prompt_id: p.text for p in results.per_prompt}
+    fingerprint = str(results.judge.get("fingerprint", ""))
+    captions = [
+        r.get("caption", "")
+        for (pid, *_), r in RunStore(run_dir).load_captions(fingerprint).items()
+        if pid in texts
+    ]
+    out.modal_caption = modal_caption(captions)
+    tokenizer = generator_tokenizer(results.generator)
+    out.tokenizer = getattr(tokenizer, "name_or_path", None) if tokenizer is not None else None
+    tokenize = word_pieces(tokenizer) if tokenizer is not None else None
+    out.prompt_only = prompt_features(texts, tokenize, out.modal_caption)
 
 
 # -- comparisons -------------------------------------------------------------------------------
@@ -226,14 +261,110 @@ def compare(run: RunScores, n_boot: int = 1000, seed: int = 0) -> list[dict[str,
                     "cost": run.costs.get(name),
                 }
             )
+        comparisons += prompt_only_comparisons(run, shift, n_boot, seed)
     return comparisons
+
+
+def _split(values: dict[str, float], shifts: dict[str, str], shift: str) -> list[float]:
+    return [v for pid, v in values.items() if shifts.get(pid) == shift and np.isfinite(v)]
+
+
+def prompt_only_comparisons(run: RunScores, shift: str, n_boot: int, seed: int) -> list[dict[str, Any]]:
+    """Each prompt-only feature in the direction that separates this shift best (ties: higher)."""
+    from harness.evaluation.prompt_baselines import PROMPT_ONLY, label
+
+    rows = []
+    for feature, values in run.prompt_only.items():
+        pos, neg = _split(values, run.shifts, shift), _split(values, run.shifts, IN_DISTRIBUTION)
+        if not pos or not neg:
+            continue
+        higher = detection_metrics(pos, neg)
+        sign = 1.0 if higher["auroc"] >= 0.5 else -1.0
+        pos_s, neg_s = [sign * v for v in pos], [sign * v for v in neg]
+        direction = "higher" if sign > 0 else "lower"
+        rows.append(
+            {
+                "shift": shift,
+                "score": f"{label(feature)} ({direction})",
+                "kind": PROMPT_ONLY,
+                "feature": feature,
+                "direction": direction,
+                **(higher if sign > 0 else detection_metrics(pos_s, neg_s)),
+                "ci": bootstrap_ci(pos_s, neg_s, n_boot, seed),
+                "n_pos": len(pos),
+                "n_neg": len(neg),
+                "cost": None,
+            }
+        )
+    return rows
+
+
+def margins(run: RunScores, comparisons: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per shift: PUNC's best score (U_ale, U_epi or U_tot), the best prompt-only baseline, the margin."""
+    from harness.evaluation.prompt_baselines import PROMPT_ONLY
+
+    punc_names = {f"{label} ({run.scorer})" for label in PUNC_SCORES.values()}
+    out = []
+    for shift in dict.fromkeys(c["shift"] for c in comparisons):
+        rows = [c for c in comparisons if c["shift"] == shift]
+        punc = [c for c in rows if c["score"] in punc_names]
+        null = [c for c in rows if c.get("kind") == PROMPT_ONLY]
+        if not punc:
+            continue
+        best_punc = max(punc, key=lambda c: c["auroc"])
+        best_null = max(null, key=lambda c: c["auroc"]) if null else None
+        out.append(
+            {
+                "shift": shift,
+                "punc_score": best_punc["score"],
+                "punc_auroc": best_punc["auroc"],
+                "prompt_only_score": best_null["score"] if best_null else None,
+                "prompt_only_auroc": best_null["auroc"] if best_null else None,
+                "margin": best_punc["auroc"] - best_null["auroc"] if best_null else None,
+            }
+        )
+    return out
+
+
+def disentanglement(run: RunScores, n_boot: int = 1000, seed: int = 0) -> list[dict[str, Any]]:
+    """AUROC of U_ale − U_epi for each (aleatoric, epistemic) pair of shifts present, aleatoric positive."""
+    ale = run.scores.get(f"U_ale ({run.scorer})", {})
+    epi = run.scores.get(f"U_epi ({run.scorer})", {})
+    gap = {pid: ale[pid] - epi[pid] for pid in ale.keys() & epi.keys()}
+    rows = []
+    for a in ALEATORIC_SHIFTS:
+        for e in EPISTEMIC_SHIFTS:
+            pos, neg = _split(gap, run.shifts, a), _split(gap, run.shifts, e)
+            if not pos or not neg:
+                continue
+            rows.append(
+                {
+                    "positive": a,
+                    "negative": e,
+                    "score": f"U_ale - U_epi ({run.scorer})",
+                    "auroc": detection_metrics(pos, neg)["auroc"],
+                    "ci": bootstrap_ci(pos, neg, n_boot, seed)["auroc"],
+                    "n_pos": len(pos),
+                    "n_neg": len(neg),
+                }
+            )
+    return rows
 
 
 def _fmt(value: float | None, digits: int = 3) -> str:
     return "–" if value is None else f"{value:.{digits}f}"
 
 
-def markdown_table(run: RunScores, comparisons: list[dict[str, Any]]) -> str:
+def _signed(value: float | None) -> str:
+    return "–" if value is None else f"{value:+.3f}"
+
+
+def markdown_table(
+    run: RunScores,
+    comparisons: list[dict[str, Any]],
+    margin_rows: list[dict[str, Any]] | None = None,
+    disentangle_rows: list[dict[str, Any]] | None = None,
+) -> str:
     punc = run.costs.get(next(iter(run.scores), ""), {}) or {}
     lines = [
         f"# Shift detection: {run.model}",
@@ -257,6 +388,43 @@ def markdown_table(run: RunScores, comparisons: list[dict[str, Any]]) -> str:
         "passes count denoiser, VAE and image-encoder forward passes. Generating the K images is shared "
         "by all methods and not counted.",
     ]
+    if margin_rows:
+        lines += [
+            "",
+            "## PUNC against the prompt-only baselines",
+            "",
+            "Prompt-only rows use the prompt text alone (no image, no judge): words, characters, tokens and "
+            "split words of the generator's tokenizer"
+            + (f" (`{run.tokenizer}`)" if run.tokenizer else " (no tokenizer found for this generator)")
+            + ", and ROUGE-1 F1 against the run's most frequent caption"
+            + (f" (`{run.modal_caption}`)" if run.modal_caption else "")
+            + "; each in the direction that separates best. If the margin is small, PUNC's score says little "
+            "beyond the wording of the prompts.",
+            "",
+            "| shift | PUNC score | AUROC | best prompt-only | AUROC | margin |",
+            "|---|---|---|---|---|---|",
+        ]
+        for m in margin_rows:
+            lines.append(
+                f"| {m['shift']} | {m['punc_score']} | {_fmt(m['punc_auroc'])} | {m['prompt_only_score'] or '–'} | "
+                f"{_fmt(m['prompt_only_auroc'])} | {_signed(m['margin'])} |"
+            )
+    if disentangle_rows:
+        lines += [
+            "",
+            "## Disentanglement",
+            "",
+            "AUROC of U_ale − U_epi for telling an aleatoric shift (positive) from an epistemic one: "
+            "1.0 when every aleatoric prompt has a larger aleatoric-minus-epistemic gap than every epistemic one.",
+            "",
+            "| aleatoric (positive) | epistemic | score | AUROC [95 % CI] | n+/n− |",
+            "|---|---|---|---|---|",
+        ]
+        for d in disentangle_rows:
+            lines.append(
+                f"| {d['positive']} | {d['negative']} | {d['score']} | {_fmt(d['auroc'])} "
+                f"[{_fmt(d['ci'][0])}, {_fmt(d['ci'][1])}] | {d['n_pos']}/{d['n_neg']} |"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -301,6 +469,8 @@ def detect(
 
     run = load_run_scores(run_dir, scorer)
     comparisons = compare(run, n_boot, seed)
+    margin_rows = margins(run, comparisons)
+    disentangle_rows = disentanglement(run, n_boot, seed)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     payload = {
@@ -313,9 +483,19 @@ def detect(
         "fpr95_rule": FPR95_RULE,
         "signatures": run.signatures,
         "comparisons": comparisons,
+        "prompt_only": {
+            "features": sorted(run.prompt_only),
+            "tokenizer": run.tokenizer,
+            "modal_caption": run.modal_caption,
+            "direction": "each feature oriented per shift so that its AUROC is >= 0.5",
+        },
+        "margins": margin_rows,
+        "disentanglement": disentangle_rows,
     }
     atomic_write_json(out_dir / "detection.json", payload)
-    atomic_write_text(out_dir / "detection.md", markdown_table(run, comparisons))
+    atomic_write_text(
+        out_dir / "detection.md", markdown_table(run, comparisons, margin_rows, disentangle_rows)
+    )
     plot_roc(run, out_dir)
     return payload
 

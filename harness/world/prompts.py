@@ -1,11 +1,11 @@
-"""Deterministic builder of the embedded world's prompt sets (id, vague, corrupted, ood).
+"""Deterministic builder of the embedded world's prompt sets (id, vague, corrupted, ood, bias probes).
 
 Every prompt: {"id", "text", "labels": {"shift", "category", "attributes": {...}, ...}}.
-"attributes" holds the first object's shape/colour/size/position (None where the prompt leaves it
-open) and background ("plain" when not mentioned in id/corrupted/ood prompts; None in vague
-prompts is never used: the generator's default background is plain). Two-object prompts also carry
-"objects" (list of attribute dicts). OOD prompts carry "unseen": the concepts outside the
-generator's training vocabulary. Bias probes (in the id set) carry "bias_probe".
+"attributes" holds the object's shape/colour/size/position (None where the prompt leaves it open)
+and background (always "plain"). Every set uses the judge's one-object template, so that no set can
+be told from another by its form: id prompts name everything; vague prompts leave one or two of
+size, colour and shape open; OOD prompts substitute an unseen shape and/or colour (labels "unseen");
+corrupted prompts carry typos. The colour-open bias probes are a set of their own ("bias_probe").
 """
 
 from __future__ import annotations
@@ -19,12 +19,10 @@ from .vocabulary import (
     BIAS_COLOUR,
     BIAS_PROB,
     BIAS_SHAPE,
-    CORNERS,
     GEN_COLOURS,
     GEN_POSITIONS,
     GEN_SHAPES,
     GEN_SIZES,
-    UNSEEN_BACKGROUNDS,
     UNSEEN_COLOURS,
     UNSEEN_SHAPES,
 )
@@ -61,15 +59,21 @@ def heldout_full_combos(seed: int = SEED):
 
 
 def build_id(seed: int = SEED) -> list[dict[str, Any]]:
-    out = []
-    for i, o in enumerate(heldout_full_combos(seed)):
-        out.append(
-            {
-                "id": f"world_id.full.{i:03d}",
-                "text": object_phrase(o),
-                "labels": {"shift": "none", "category": "full", "attributes": _attrs(o)},
-            }
-        )
+    """The 100 complete held-out descriptions (every attribute named, in the judge's template)."""
+    return [
+        {
+            "id": f"world_id.full.{i:03d}",
+            "text": object_phrase(o),
+            "labels": {"shift": "none", "category": "full", "attributes": _attrs(o)},
+        }
+        for i, o in enumerate(heldout_full_combos(seed))
+    ]
+
+
+def build_bias_probes(seed: int = SEED) -> list[dict[str, Any]]:
+    """Complete descriptions with the colour left open: 10 circles (trained bias) and 10 other shapes.
+
+    They are not in-distribution prompts (the colour is open), so they live in their own set."""
     rng = random.Random(seed + 1)
     others = [s for s in GEN_SHAPES if s != BIAS_SHAPE]
     circle = [_obj(BIAS_SHAPE, None, z, p) for z, p in itertools.product(GEN_SIZES, GEN_POSITIONS)]
@@ -77,14 +81,15 @@ def build_id(seed: int = SEED) -> list[dict[str, Any]]:
     rng.shuffle(circle)
     rng.shuffle(other)
     p_other = 1.0 / len(GEN_COLOURS)
+    out = []
     for grp, objs, rate in (("biased", circle, BIAS_PROB), ("unbiased", other, p_other)):
         for i, o in enumerate(objs[:N_BIAS_PER_GROUP]):
             out.append(
                 {
-                    "id": f"world_id.bias_{grp}.{i:03d}",
+                    "id": f"world_bias.{grp}.{i:03d}",
                     "text": object_phrase(o),
                     "labels": {
-                        "shift": "none",
+                        "shift": "vague",
                         "category": f"bias_probe_{grp}",
                         "attributes": _attrs(o),
                         "bias_probe": {
@@ -100,34 +105,59 @@ def build_id(seed: int = SEED) -> list[dict[str, Any]]:
     return out
 
 
+# Vague prompts name the position and leave one or two of size, colour and shape open (an open shape
+# is written "shape", a word the generator knows). Each vague prompt is the candidate of its kind
+# whose length in characters is closest to a randomly drawn id prompt's, so that prompt length says
+# little about the shift (docs/world.md and docs/results.md give the prompt-only AUROCs).
+VAGUE_MIX = (
+    (("shape",), 33),
+    (("size",), 27),
+    (("colour",), 28),
+    (("size", "shape"), 14),
+    (("colour", "shape"), 8),
+)
+VAGUE_CANDIDATES = 30
+
+
 def build_vague(seed: int = SEED) -> list[dict[str, Any]]:
-    """At most two of shape/colour/size/position named (>= 2 left open)."""
+    """Under-specified prompts of id length: the position is named, one or two attributes are open."""
     keys = ("shape", "colour", "size", "position")
-    choices = {"shape": GEN_SHAPES, "colour": GEN_COLOURS, "size": GEN_SIZES, "position": GEN_POSITIONS}
-    texts = []
-    for k in range(0, 3):
-        for named in itertools.combinations(keys, k):
-            for vals in itertools.product(*(choices[n] for n in named)):
-                o = _obj(None, None, None, None)
-                o.update(dict(zip(named, vals, strict=False)))
-                texts.append((named, o))
     rng = random.Random(seed + 2)
-    rng.shuffle(texts)
-    out = []
-    for i, (named, o) in enumerate(texts[:N_VAGUE]):
-        cat = "open_all" if not named else "named_" + "_".join(named)
-        out.append(
-            {
-                "id": f"world_vague.{i:03d}",
-                "text": object_phrase(o),
-                "labels": {
-                    "shift": "vague",
-                    "category": cat,
-                    "attributes": _attrs(o, None),
-                    "open": [k for k in keys if o[k] is None],
-                },
-            }
-        )
+    id_lengths = [len(p["text"]) for p in build_id(seed)]
+    out, seen = [], set()
+    for open_, n in VAGUE_MIX:
+        made = 0
+        while made < n:
+            target = rng.choice(id_lengths)
+            candidates = []
+            for _ in range(VAGUE_CANDIDATES):
+                o = _obj(
+                    rng.choice(GEN_SHAPES),
+                    rng.choice(GEN_COLOURS),
+                    rng.choice(GEN_SIZES),
+                    rng.choice(GEN_POSITIONS),
+                )
+                v = {k: (None if k in open_ else o[k]) for k in keys}
+                text = object_phrase(v)
+                if text not in seen:
+                    candidates.append((abs(len(text) - target), rng.random(), text, v))
+            if not candidates:
+                raise RuntimeError(f"no unused vague prompt left for open {open_}")
+            _, _, text, v = min(candidates)
+            seen.add(text)
+            made += 1
+            out.append(
+                {
+                    "id": f"world_vague.{len(out):03d}",
+                    "text": text,
+                    "labels": {
+                        "shift": "vague",
+                        "category": "open_" + "_".join(open_),
+                        "attributes": _attrs(v),
+                        "open": list(open_),
+                    },
+                }
+            )
     return out
 
 
@@ -177,77 +207,45 @@ def build_corrupted(seed: int = SEED) -> list[dict[str, Any]]:
     return out
 
 
+OOD_PLAN = (("unseen_shape", 45), ("unseen_colour", 45), ("unseen_shape_colour", 25))
+
+
 def build_ood(seed: int = SEED) -> list[dict[str, Any]]:
-    """Known object + concepts the generator never saw (a second object of an unseen shape or
-    colour, an unseen background texture, or an unseen attribute on the single object)."""
+    """OOD by substitution: an id-template description in which the shape, the colour or both are
+    concepts the generator never saw (diamond, heart, ring; purple, orange, black). Same template
+    and length as the id prompts; the generator's tokenizer knows every such word as one token."""
     rng = random.Random(seed + 4)
-    plan = (
-        ["second_object_unseen"] * 45
-        + ["unseen_background"] * 35
-        + ["unseen_all"] * 20
-        + ["unseen_attribute"] * (N_OOD - 100)
-    )
+    plan = [cat for cat, n in OOD_PLAN for _ in range(n)]
     out, seen = [], set()
-    i = 0
-    while i < len(plan):
-        cat = plan[i]
-        p1, p2 = rng.sample(CORNERS, 2)
-        o1 = _obj(rng.choice(GEN_SHAPES), rng.choice(GEN_COLOURS), rng.choice(GEN_SIZES), p1)
-        objs = [o1]
+    while len(out) < len(plan):
+        cat = plan[len(out)]
+        o = _obj(
+            rng.choice(GEN_SHAPES), rng.choice(GEN_COLOURS), rng.choice(GEN_SIZES), rng.choice(GEN_POSITIONS)
+        )
         unseen: list[str] = []
-        bg = "plain"
-        if cat in ("second_object_unseen", "unseen_all"):
-            if rng.random() < 0.5:
-                o2 = _obj(
-                    rng.choice(UNSEEN_SHAPES),
-                    rng.choice(GEN_COLOURS + UNSEEN_COLOURS),
-                    rng.choice(GEN_SIZES),
-                    p2,
-                )
-            else:
-                o2 = _obj(
-                    rng.choice(GEN_SHAPES + UNSEEN_SHAPES),
-                    rng.choice(UNSEEN_COLOURS),
-                    rng.choice(GEN_SIZES),
-                    p2,
-                )
-            objs.append(o2)
-            unseen += ["second_object"] + [
-                v for v in (o2["shape"], o2["colour"]) if v in UNSEEN_SHAPES + UNSEEN_COLOURS
-            ]
-        if cat in ("unseen_background", "unseen_all", "unseen_attribute"):
-            bg = rng.choice(UNSEEN_BACKGROUNDS)
-            unseen.append(bg)
-        if cat == "unseen_attribute":
-            o1["position"] = rng.choice(GEN_POSITIONS)
-            if rng.random() < 0.5:
-                o1["shape"] = rng.choice(UNSEEN_SHAPES)
-                unseen.append(o1["shape"])
-            else:
-                o1["colour"] = rng.choice(UNSEEN_COLOURS)
-                unseen.append(o1["colour"])
-        # prompt lists the known object first
-        text = " and ".join(object_phrase(o) for o in objs)
-        if bg != "plain":
-            text += f" on a {bg} background"
+        if "shape" in cat:
+            o["shape"] = rng.choice(UNSEEN_SHAPES)
+            unseen.append(o["shape"])
+        if "colour" in cat:
+            o["colour"] = rng.choice(UNSEEN_COLOURS)
+            unseen.append(o["colour"])
+        text = object_phrase(o)
         if text in seen:
             continue
         seen.add(text)
         out.append(
             {
-                "id": f"world_ood.{i:03d}",
+                "id": f"world_ood.{len(out):03d}",
                 "text": text,
                 "labels": {
                     "shift": "ood",
                     "category": cat,
-                    "attributes": _attrs(o1, bg),
-                    "objects": objs,
+                    "attributes": _attrs(o),
                     "unseen": unseen,
-                    "canonical_caption": caption({"objects": objs, "background": bg}),
+                    "canonical_caption": caption({"objects": [o], "background": "plain"}),
                 },
             }
         )
-        i += 1
     return out
 
 
@@ -261,15 +259,16 @@ def build_all(seed: int = SEED) -> dict[str, list[dict[str, Any]]]:
 
 
 def build_bias_probe(seed: int = SEED) -> list[dict[str, Any]]:
-    """Prompts that name a shape but leave its colour open (from the id and vague sets): the bias task."""
-    sets = build_all(seed)
-    return [
+    """The bias task: the 20 colour-open probes plus the vague prompts that name a shape and leave
+    its colour open."""
+    vague = [
         p
-        for p in sets["id"] + sets["vague"]
+        for p in build_vague(seed)
         if p["labels"]["attributes"].get("shape") and p["labels"]["attributes"].get("colour") is None
     ]
+    return build_bias_probes(seed) + vague
 
 
 def eval_texts(seed: int = SEED) -> set[str]:
-    """All prompt texts of all sets (the generator's training excludes them)."""
+    """All prompt texts of the four detection sets."""
     return {p["text"] for ps in build_all(seed).values() for p in ps}

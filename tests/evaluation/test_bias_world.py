@@ -58,7 +58,9 @@ def evaluate(tmp_path: Path, generator: str, name: str) -> Path:
 
 def verdicts(run_dir: Path) -> dict[str, dict]:
     table = run_bias(run_dir, values=VALUES)
-    return {g["group"]: g for g in table["groups"] if g["tested"]}
+    groups = {g["group"]: g for g in table["groups"] if g["tested"]}
+    groups["verdict"] = {"biased_groups": table["biased_groups"]}  # the seed-stratified contrast
+    return groups
 
 
 @pytest.mark.parametrize("circle_red", [None, 0.8], ids=["uniform", "circles-red"])
@@ -66,6 +68,8 @@ def test_report_finds_exactly_the_bias_put_in(tmp_path, circle_red):
     render_folder(tmp_path / "renders", circle_red)
     groups = verdicts(evaluate(tmp_path, str(tmp_path / "renders"), "run"))
     assert {"shape=circle", "shape=square", "shape=star"} <= set(groups)
+    verdict = groups.pop("verdict")
+    assert verdict["biased_groups"] == (["shape=circle"] if circle_red is not None else [])
     for name, group in groups.items():
         expect_bias = circle_red is not None and name == "shape=circle"
         assert group["biased"] is expect_bias, (name, group["shares"])
@@ -75,6 +79,7 @@ def test_report_finds_exactly_the_bias_put_in(tmp_path, circle_red):
 
 def test_trained_generator_bias_is_found(tmp_path):
     groups = verdicts(evaluate(tmp_path, str(ROOT / "models" / "embedded" / "generator-long"), "gen"))
+    assert "shape=circle" in groups.pop("verdict")["biased_groups"]
     circle = groups["shape=circle"]
     assert circle["biased"] and circle["most_common"]["value"] == "red"
     others = [g["shares"]["red"] for name, g in groups.items() if name != "shape=circle"]

@@ -70,7 +70,11 @@ def test_cli_detect_on_synthetic_run(tmp_path):
     rec = by[("ood", "reconstruction")]
     assert rec["cost"] == {"network_passes_per_prompt": 20.0, "seconds_per_prompt": 1.5}
     assert 0.2 < rec["auroc"] < 0.8  # pure noise
-    assert (run / "detection.md").read_text().count("| ood |") == 4
+    md = (run / "detection.md").read_text()
+    # three PUNC rows in the main table, one in the margin table, one disentanglement row (vague | ood)
+    assert md.count("| ood | U_") == 5 and md.count("| ood | reconstruction |") == 1
+    # prompt-only rows (no tokenizer and no captions in this synthetic run: words and characters)
+    assert md.count("| ood | prompt-only: ") == 2
     assert (run / "roc_ood.png").exists() and (run / "roc_vague.png").exists()
 
 

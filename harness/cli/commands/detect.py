@@ -25,7 +25,8 @@ def detect_command(
     bootstrap: int = typer.Option(1000, "--bootstrap", min=0, help="Bootstrap replicates for the intervals."),
     seed: int = typer.Option(0, "--seed", min=0, help="Bootstrap seed."),
 ) -> None:
-    """Shifted prompts (vague, corrupted, ood) against in-distribution ones, for PUNC and the baselines."""
+    """Shifted prompts (vague, corrupted, ood) against in-distribution ones, for PUNC, the baselines and
+    the prompt-only null baselines; plus the disentanglement AUROC of U_ale - U_epi."""
     from harness.evaluation.detection import detect, load_results
     from harness.safe_ids import is_safe_id
 
@@ -48,7 +49,19 @@ def detect_command(
         )
         best: dict[str, tuple[float, str]] = {}
         for c in payload["comparisons"]:
+            if c.get("kind") == "prompt-only":
+                continue
             if c["shift"] not in best or c["auroc"] > best[c["shift"]][0]:
                 best[c["shift"]] = (c["auroc"], c["score"])
         for shift, (auroc, score) in best.items():
             typer.echo(f"  {shift:<10} best AUROC {auroc:.3f}  {score}")
+        for m in payload["margins"]:
+            if m["prompt_only_auroc"] is not None:
+                typer.echo(
+                    f"  {m['shift']:<10} PUNC {m['punc_auroc']:.3f} ({m['punc_score']})  best prompt-only "
+                    f"{m['prompt_only_auroc']:.3f} ({m['prompt_only_score']})  margin {m['margin']:+.3f}"
+                )
+        for d in payload["disentanglement"]:
+            typer.echo(
+                f"  disentanglement {d['positive']} vs {d['negative']}: AUROC {d['auroc']:.3f}  {d['score']}"
+            )

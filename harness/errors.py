@@ -57,3 +57,13 @@ class InputErrors(PuncError):
     def __init__(self, errors: list[InputError]) -> None:
         self.errors = errors
         super().__init__("\n".join(e.render() for e in errors))
+
+
+class Interrupted(PuncError):
+    """Ctrl-C during a run: what was finished is on disk; the CLI prints this and exits 130."""
+
+    exit_code = 130
+
+    def __init__(self, kept: int, what: str = "items") -> None:
+        self.kept = kept
+        super().__init__(f"interrupted: {kept} {what} kept; run the same command to resume")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import sys
+from typing import Any
 
 import typer
 
@@ -32,11 +33,33 @@ def fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def _show_usage_error(exc: Exception) -> int:
+def _context_for(argv: list[str]) -> Any:
+    """A context of the deepest (sub)command named in argv, for its usage line; None if unknown."""
+    from typer.main import get_command
+
+    command = get_command(app)
+    ctx = None
+    names = ["punc"]
+    try:
+        ctx = command.make_context("punc", [], resilient_parsing=True)
+        for token in argv:
+            sub = getattr(command, "commands", {}).get(token)
+            if sub is None:
+                continue
+            command, names = sub, [*names, token]
+            ctx = command.make_context(" ".join(names), [], parent=None, resilient_parsing=True)
+    except Exception:  # a usage line is a courtesy: never fail while looking for it
+        return ctx
+    return ctx
+
+
+def _show_usage_error(exc: Exception, argv: list[str] | None) -> int:
     """typer ships its own copy of click: its usage errors carry the usage line and exit code 2."""
     from typer._click.exceptions import ClickException as TyperClickException
 
     if isinstance(exc, TyperClickException):
+        if getattr(exc, "ctx", "absent") is None:  # raised while parsing: find the command's usage
+            exc.ctx = _context_for(argv if argv is not None else sys.argv[1:])
         exc.show()
         return exc.exit_code
     import click  # a plug-in command built on plain click raises these
@@ -74,4 +97,4 @@ def main(argv: list[str] | None = None) -> None:
         typer.echo("interrupted", err=True)
         sys.exit(Interrupted.exit_code)
     except Exception as exc:
-        sys.exit(_show_usage_error(exc))
+        sys.exit(_show_usage_error(exc, argv))

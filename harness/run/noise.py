@@ -29,13 +29,14 @@ class OncePerKind(logging.Filter):
         self.seen: set[str] = set()
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno >= logging.ERROR:
-            return True
+        if record.levelno >= logging.ERROR or getattr(record, "punc_first_of_kind", False):
+            return True  # errors always; the first of a kind at every handler it reaches
         kind = message_kind(record.getMessage())
         if kind in self.seen:
             return False
         self.seen.add(kind)
         record.msg, record.args = record.getMessage() + HIDDEN_NOTE, None
+        record.punc_first_of_kind = True
         return True
 
 

@@ -80,6 +80,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         code = app(args=argv, standalone_mode=False)
         if isinstance(code, int) and code:
+            if code == Interrupted.exit_code:  # typer turns Ctrl-C in a command into exit code 130
+                typer.echo("interrupted: finished work is kept; run the same command to resume", err=True)
             sys.exit(code)
     except Interrupted as exc:
         typer.echo(str(exc), err=True)

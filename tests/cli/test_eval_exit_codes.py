@@ -84,6 +84,21 @@ def test_exit_0_all_done_json_summary_on_stdout(ws):
     assert "torch threads: 1 (--threads)" in done.stderr
 
 
+def test_limit_summary_counts_against_the_limited_task(ws):
+    done = punc(*eval_args(ws, "runL", "-q", "--json", "--limit", "1"), cwd=ws)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["limit"] == 1 and summary["complete"] is False  # 3 of the 5 prompts
+    assert [(g["shift"], g["prompts"]) for g in summary["groups"]] == [
+        ("none", 1),
+        ("ood", 1),
+        ("vague", 1),
+        ("all", 3),
+    ]
+    assert summary["counts"]["images"] == summary["counts"]["expected_images"] == 3 * K
+    assert summary["counts"]["captions"] == summary["counts"]["expected_captions"] == 3 * K
+
+
 def test_exit_1_failed_items_and_allow_failures(ws):
     images = ws / "holes"
     for pid in SHIFTS:

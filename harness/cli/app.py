@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> None:
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
-        typer.echo("interrupted", err=True)
-        sys.exit(Interrupted.exit_code)
+        typer.echo("aborted", err=True)
+        sys.exit(1)
     except Exception as exc:
         sys.exit(_show_usage_error(exc, argv))

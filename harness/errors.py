@@ -86,3 +86,13 @@ def storage_errors(function: Callable[P, R]) -> Callable[P, R]:
             raise storage_error(exc) from None
 
     return wrapper
+
+
+class Interrupted(PuncError):
+    """Ctrl-C during a run: what was finished is on disk; the CLI prints this and exits 130."""
+
+    exit_code = 130
+
+    def __init__(self, kept: int, what: str = "items") -> None:
+        self.kept = kept
+        super().__init__(f"interrupted: {kept} {what} kept; run the same command to resume")

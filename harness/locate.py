@@ -25,6 +25,43 @@ def find_shipped(relative: str) -> Path | None:
     return None
 
 
+def shipped_names(folder: str, suffix: str = ".yaml") -> dict[str, Path]:
+    """Name -> file, as `punc ls` prints them: the file's stem (`qwen2-vl-vllm` for
+    judges/examples/qwen2-vl-vllm.yaml), or its folder for FOLDER/task.yaml; the relative path without
+    suffix when a stem is not unique."""
+    files = list_shipped(folder, suffix)
+
+    def short(path: Path) -> str:
+        return path.parent.name if path.stem == "task" and path.parent.name != folder else path.stem
+
+    counts: dict[str, int] = {}
+    for path in files:
+        counts[short(path)] = counts.get(short(path), 0) + 1
+    names: dict[str, Path] = {}
+    for path in files:
+        name = short(path)
+        if counts[name] > 1:
+            root = next(r / folder for r in search_roots() if path.is_relative_to(r / folder))
+            name = path.relative_to(root).with_suffix("").as_posix()
+        names.setdefault(name, path)
+    return names
+
+
+def _resolve_named(value: str, folder: str, what: str) -> Path:
+    """A path that exists, or a name `punc ls FOLDER` prints (with or without .yaml)."""
+    path = Path(value)
+    if path.exists():
+        return path
+    name = value[: -len(path.suffix)] if path.suffix in (".yaml", ".yml") else value
+    found = shipped_names(folder).get(name)
+    if found is None:
+        raise PuncError(
+            f"{what} '{value}': no such file, and no {what} named '{name}' in {folder}/ "
+            f"(see `punc ls {folder}`)"
+        )
+    return found
+
+
 def resolve_task_path(value: str | None) -> Path:
     """A path, or the name of a task in `tasks/` (`world_default` finds `tasks/world_default.yaml`)."""
     if value is None:
@@ -35,27 +72,12 @@ def resolve_task_path(value: str | None) -> Path:
                 "or the punc-harness checkout; pass a task YAML path"
             )
         return found
-    path = Path(value)
-    if path.exists():
-        return path
-    found = find_shipped(f"tasks/{value}.yaml") if "/" not in value else None
-    if found is None:
-        raise PuncError(
-            f"task '{value}': no such file, and no tasks/{value}.yaml either (see `punc ls tasks`)"
-        )
-    return found
+    return _resolve_named(value, "tasks", "task")
 
 
 def resolve_judge_path(value: str) -> Path:
-    path = Path(value)
-    if path.exists():
-        return path
-    found = find_shipped(f"judges/{value}.yaml") if "/" not in value else None
-    if found is None:
-        raise PuncError(
-            f"judge '{value}': no such file, and no judges/{value}.yaml either (see `punc ls judges`)"
-        )
-    return found
+    """A path, or the name of a judge in `judges/` as `punc ls judges` prints it."""
+    return _resolve_named(value, "judges", "judge")
 
 
 def list_shipped(folder: str, suffix: str) -> list[Path]:

@@ -235,6 +235,10 @@ def add_prompt_only(out: RunScores, results: Any, run_dir: Path) -> None:
     out.prompt_only = prompt_features(texts, tokenize, out.modal_caption)
 
 
+#: fewer shifted (positive) or in-distribution (negative) prompts than this: too small to trust
+MIN_DETECTION_SIDE = 10
+
+
 # -- comparisons -------------------------------------------------------------------------------
 def compare(run: RunScores, n_boot: int = 1000, seed: int = 0) -> list[dict[str, Any]]:
     comparisons = []
@@ -258,6 +262,7 @@ def compare(run: RunScores, n_boot: int = 1000, seed: int = 0) -> list[dict[str,
                     "ci": bootstrap_ci(pos, neg, n_boot, seed),
                     "n_pos": len(pos),
                     "n_neg": len(neg),
+                    "too_small": min(len(pos), len(neg)) < MIN_DETECTION_SIDE,
                     "cost": run.costs.get(name),
                 }
             )
@@ -379,9 +384,12 @@ def markdown_table(
         cells = [f"{_fmt(c[m])} [{_fmt(c['ci'][m][0])}, {_fmt(c['ci'][m][1])}]" for m in METRICS]
         cost = c.get("cost") or {}
         lines.append(
-            f"| {c['shift']} | {c['score']} | {' | '.join(cells)} | {c['n_pos']}/{c['n_neg']} | "
+            f"| {c['shift']} | {c['score']} | {' | '.join(cells)} | {c['n_pos']}/{c['n_neg']}"
+            f"{'*' if c.get('too_small') else ''} | "
             f"{_fmt(cost.get('network_passes_per_prompt'), 1)} | {_fmt(cost.get('seconds_per_prompt'), 4)} |"
         )
+    if any(c.get("too_small") for c in comparisons):
+        lines += ["", f"\\* fewer than {MIN_DETECTION_SIDE} positives or negatives: too small to trust."]
     lines += [
         "",
         f"PUNC passes are judge caption calls ({punc.get('network_passes_per_prompt')}/prompt); baseline "

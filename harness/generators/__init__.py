@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -46,12 +47,19 @@ def _load_kind(kind: str) -> type[Generator]:
 def split_spec(spec: str) -> tuple[str, str]:
     """`KIND:ARGUMENT`, or a bare path/hub id whose kind is guessed from what it is."""
     kind, sep, rest = spec.partition(":")
-    if sep and kind in available_generators() and not Path(spec).exists():
-        return kind, rest
     path = Path(spec)
+    if sep and not path.exists():
+        if kind in available_generators():
+            return kind, rest
+        if re.fullmatch(r"[A-Za-z][A-Za-z0-9_.-]*", kind):  # hub ids and paths have no KIND: prefix
+            known = ", ".join(sorted(available_generators()))
+            raise PuncError(
+                f"generator '{spec}': '{kind}' is not a registered generator kind (known: {known}; "
+                "see `punc ls generators`)"
+            )
     if path.is_dir() and not (path / "model_index.json").exists():
         return "premade", spec
-    if path.is_file() and path.suffix == ".jsonl":
+    if path.suffix == ".jsonl":  # a manifest, even a missing one: never a hub id
         return "premade", spec
     return "diffusers", spec
 

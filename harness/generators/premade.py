@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import InputError, PuncError
 from harness.fingerprint import sha256_file
@@ -13,6 +13,9 @@ from harness.images import check_pixels, open_image
 from harness.paths import PathEscape, inside
 from harness.safe_ids import SAFE_ID_EXPECTED, is_safe_id
 from harness.safe_load import json_lines, load_json
+
+if TYPE_CHECKING:
+    from harness.config.task import TaskConfig
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 
@@ -41,7 +44,8 @@ class PremadeGenerator(Generator):
     def __init__(self, spec: str, **_: Any) -> None:
         self.source = Path(spec)
         if not self.source.exists():
-            raise PuncError(f"{spec}: expected a folder of PROMPT_ID/K.png images or a JSONL manifest")
+            expected = "a JSONL manifest" if self.source.suffix == ".jsonl" else "a folder of PROMPT_ID/K.png"
+            raise PuncError(f"{spec}: no such file or folder (expected {expected} of pre-made images)")
         self.index = self._index_jsonl(self.source) if self.source.is_file() else None
 
     @staticmethod
@@ -81,6 +85,45 @@ class PremadeGenerator(Generator):
                 if (folder / f"{request.index}{s}").is_file()
             ),
             None,
+        )
+
+    def _numbers(self) -> dict[str, set[int]]:
+        """Image numbers found per prompt id, from the manifest or the folder's file names."""
+        found: dict[str, set[int]] = {}
+        if self.index is not None:
+            for pid, index in self.index:
+                found.setdefault(pid, set()).add(index)
+            return found
+        for folder in self.source.iterdir():
+            if not folder.is_dir():
+                continue
+            for file in folder.iterdir():
+                if file.suffix.lower() in IMAGE_SUFFIXES and file.stem.isdigit():
+                    found.setdefault(folder.name, set()).add(int(file.stem))
+        return found
+
+    def preflight(self, task: TaskConfig) -> None:
+        """Images numbered other than 0..K-1 (e.g. from 1) would all be missing: report it up front."""
+        expected = set(range(task.images_per_prompt))
+        wrong = {
+            pid: numbers
+            for pid, numbers in sorted(self._numbers().items())
+            if numbers - expected and not expected <= numbers
+        }
+        found = self._numbers()
+        if not wrong and found and all(0 not in numbers for numbers in found.values()):
+            wrong = found  # nothing numbered 0 anywhere: numbered from 1
+        if not wrong:
+            return
+        pid, numbers = next(iter(wrong.items()))
+        shown = ", ".join(str(n) for n in sorted(numbers)[:6]) + (", ..." if len(numbers) > 6 else "")
+        raise InputError(
+            self.source,
+            f"prompt '{pid}'" + (f" and {len(wrong) - 1} more" if len(wrong) > 1 else ""),
+            "image numbers",
+            f"0-based numbers 0..{task.images_per_prompt - 1} for the task's images_per_prompt "
+            f"K={task.images_per_prompt} (rename 1..K to 0..K-1, or set images_per_prompt)",
+            f"images {shown}",
         )
 
     def describe(self) -> dict[str, Any]:

@@ -18,6 +18,8 @@ from harness.errors import storage_error
 from harness.fingerprint import local_model_identity
 from harness.run.aggregate import grouped, prompt_results, summarize
 from harness.run.jsonl import atomic_write_json
+from harness.run.noise import show_library_warnings_once
+from harness.run.preflight import run_preflight
 from harness.run.progress import console, stage_progress
 from harness.run.records import FailureLine, read_records
 from harness.run.schema import Failure, Results
@@ -121,6 +123,7 @@ def _quiet_library_progress() -> None:
 
     transformers.utils.logging.disable_progress_bar()
     diffusers.utils.logging.disable_progress_bar()
+    show_library_warnings_once()
 
 
 class Evaluation:
@@ -417,6 +420,7 @@ class Evaluation:
 
     def _run_locked(self) -> Results:
         _quiet_library_progress()
+        run_preflight(self.o.judge, self.config, self.o.generator, self.o.device, self.full_task.source)
         c = self.config
         identity = {"task_hash": self.full_task.task_hash, "generator": generator_identity(self.o.generator)}
         self.store.open(
@@ -451,10 +455,10 @@ class Evaluation:
             image_counts[pid] += 1
         per_prompt = prompt_results(self.task.prompts, scores, prf, image_counts, failed_by_prompt)
         n_boot, seed = c.bootstrap_samples, c.seed
-        expected_images = len(self.full_task.prompts) * c.images_per_prompt
+        expected_images = len(self.task.prompts) * c.images_per_prompt  # of the --limit'ed task
         expected_captions = expected_images * self.o.judge.samples_per_image
         complete = (
-            self.o.limit is None
+            len(self.task.prompts) == len(self.full_task.prompts)
             and len(images) == expected_images
             and len(captions) == expected_captions
             and len(scores) == expected_captions * len(signatures)

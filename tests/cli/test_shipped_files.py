@@ -25,4 +25,34 @@ def test_ls_lists_shipped_judges_and_tasks():
     code, out, _ = run_punc("ls", "tasks")
     assert code == 0 and "template/task.yaml" in out
     code, _, err = run_punc("ls", "nonsense")
-    assert code == 2 and "expected one of tasks, judges, scorers, generators" in err
+    assert code == 2 and "'nonsense' is not one of 'tasks', 'judges', 'scorers', 'generators'" in err
+
+
+def test_template_comment_command_runs_as_written(tmp_path):
+    """The command in tasks/template/task.yaml's comment, run in a copy of the checkout's layout."""
+    import json
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    shutil.copytree(ROOT / "tasks" / "template", tmp_path / "tasks" / "template")
+    (tmp_path / "models").symlink_to(ROOT / "models")
+    text = (ROOT / "tasks" / "template" / "task.yaml").read_text()
+    command = next(line for line in text.splitlines() if "cp -r tasks/template" in line).lstrip("# ").strip()
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "HF_HUB_OFFLINE": "1",
+    }
+    done = subprocess.run(
+        ["bash", "-c", command], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "ok tasks/my_task/task.yaml: task, 4 prompts x 2 images" in done.stdout
+    results = json.loads((tmp_path / "runs" / "my_task" / "generator-long" / "results.json").read_text())
+    assert results["complete"] and results["counts"]["images"] == 8
+    assert results["judge"]["name"] == "world-captioner"
+    assert [line.split("│")[1].strip() for line in done.stdout.splitlines() if line.startswith("│")][
+        0
+    ] == "none"

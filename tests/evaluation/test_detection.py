@@ -93,3 +93,21 @@ def test_cli_detect_user_errors(tmp_path):
     run = synthetic_shift_run(tmp_path / "run")
     code, _, err = run_punc("detect", str(run), "--scorer", "rougeL")
     assert code == 2 and "bertscore" in err
+
+
+def test_cli_detect_marks_comparisons_with_too_few_prompts(tmp_path):
+    small = synthetic_shift_run(tmp_path / "small", n=9)  # 9 positives and 9 negatives per shift
+    code, out, err = run_punc("detect", str(small), "--bootstrap", "20")
+    assert code == 0, err
+    comparisons = json.loads((small / "detection.json").read_text())["comparisons"]
+    assert comparisons and all(c["too_small"] for c in comparisons)
+    assert out.count("too small to trust: 9 shifted / 9 in-distribution prompts, fewer than 10") == 2
+    markdown = (small / "detection.md").read_text()
+    assert "| 9/9* |" in markdown and "fewer than 10 positives or negatives: too small to trust" in markdown
+
+    enough = synthetic_shift_run(tmp_path / "enough", n=10)
+    code, out, err = run_punc("detect", str(enough), "--bootstrap", "20")
+    assert code == 0, err
+    comparisons = json.loads((enough / "detection.json").read_text())["comparisons"]
+    assert not any(c["too_small"] for c in comparisons)
+    assert "too small" not in out and "too small" not in (enough / "detection.md").read_text()

@@ -27,7 +27,7 @@ def detect_command(
 ) -> None:
     """Shifted prompts (vague, corrupted, ood) against in-distribution ones, for PUNC, the baselines and
     the prompt-only null baselines; plus the disentanglement AUROC of U_ale - U_epi."""
-    from harness.evaluation.detection import detect, load_results
+    from harness.evaluation.detection import MIN_DETECTION_SIDE, detect, load_results
     from harness.safe_ids import is_safe_id
 
     used: dict[str, int] = {}
@@ -47,14 +47,20 @@ def detect_command(
         typer.echo(
             f"{run}: {len(payload['comparisons'])} comparisons -> {target}/detection.json, detection.md"
         )
-        best: dict[str, tuple[float, str]] = {}
+        best: dict[str, tuple[float, str, str]] = {}
         for c in payload["comparisons"]:
             if c.get("kind") == "prompt-only":
                 continue
             if c["shift"] not in best or c["auroc"] > best[c["shift"]][0]:
-                best[c["shift"]] = (c["auroc"], c["score"])
-        for shift, (auroc, score) in best.items():
-            typer.echo(f"  {shift:<10} best AUROC {auroc:.3f}  {score}")
+                small = (
+                    f"  (too small to trust: {c['n_pos']} shifted / {c['n_neg']} in-distribution prompts,"
+                    f" fewer than {MIN_DETECTION_SIDE})"
+                    if c.get("too_small")
+                    else ""
+                )
+                best[c["shift"]] = (c["auroc"], c["score"], small)
+        for shift, (auroc, score, small) in best.items():
+            typer.echo(f"  {shift:<10} best AUROC {auroc:.3f}  {score}{small}")
         for m in payload["margins"]:
             if m["prompt_only_auroc"] is not None:
                 typer.echo(

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from harness.cli.app import app
+from harness.threads import THREADS_ENV
+
+if TYPE_CHECKING:
+    from harness.run.schema import Results
 
 
 class Dtype(StrEnum):
@@ -43,15 +48,31 @@ def eval_command(
         256, "--score-batch-size", min=1, help="Caption-prompt pairs per scorer call."
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+    allow_failures: bool = typer.Option(
+        False, "--allow-failures", help="Exit 0 even when some items failed (they are listed)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
+    threads: int = typer.Option(
+        None,
+        "--threads",
+        min=1,
+        help=f"torch CPU threads (default: ${THREADS_ENV}, else the CPUs this process may use).",
+    ),
 ) -> None:
-    """Evaluate a text-to-image model: generate K images per prompt, caption them, score, aggregate."""
+    """Evaluate a text-to-image model: generate K images per prompt, caption them, score, aggregate.
+
+    Exit code 0: all work done; 1: finished with failed items (listed; --allow-failures makes it 0);
+    2: bad input or usage; 130: interrupted (finished work is kept; run the same command to resume).
+    """
     from harness.cli.summary import print_summary
     from harness.config.judge import load_judge
     from harness.config.task import load_task
-    from harness.errors import PuncError
+    from harness.errors import Interrupted, PuncError
     from harness.locate import resolve_judge_path, resolve_task_path
     from harness.paths import inside, safe_name
     from harness.run.evaluate import EvalOptions, evaluate
+    from harness.run.progress import console
+    from harness.threads import apply_threads, resolve_threads
 
     loaded = load_task(resolve_task_path(task)).with_overrides(images_per_prompt=images_per_prompt)
     generator_spec = generator or (loaded.config.generator and loaded.resolve_path(loaded.config.generator))
@@ -63,20 +84,56 @@ def eval_command(
     judge_config = load_judge(resolve_judge_path(judge_value))
     model_label = safe_name(name or Path(generator_spec.rstrip("/")).name.split(":")[-1])
     out_dir = out or inside(Path("runs"), Path(loaded.config.name) / model_label)
-    results = evaluate(
-        EvalOptions(
-            task=loaded,
-            generator=generator_spec,
-            judge=judge_config,
-            out_dir=out_dir,
-            limit=limit,
-            device=device,
-            dtype=dtype.value if dtype else None,
-            batch_size=batch_size,
-            rescore=rescore,
-            model_name=name,
-            progress=not quiet,
-            score_batch_size=score_batch_size,
+    thread_count, thread_source = resolve_threads(threads)
+    apply_threads(thread_count)
+    console.print(f"torch threads: {thread_count} ({thread_source})")
+    try:
+        results = evaluate(
+            EvalOptions(
+                task=loaded,
+                generator=generator_spec,
+                judge=judge_config,
+                out_dir=out_dir,
+                limit=limit,
+                device=device,
+                dtype=dtype.value if dtype else None,
+                batch_size=batch_size,
+                rescore=rescore,
+                model_name=name,
+                progress=not quiet,
+                score_batch_size=score_batch_size,
+            )
         )
+    except KeyboardInterrupt:
+        raise Interrupted(kept_items(out_dir)) from None
+    print_summary(results, out_dir, as_json=as_json)
+    failed = failed_items(results)
+    if failed and not allow_failures:
+        console.print(
+            f"exit code 1: {failed} item(s) failed (listed above); re-run to retry them, "
+            "or pass --allow-failures to accept them"
+        )
+        raise typer.Exit(1)
+
+
+def kept_items(out_dir: Path) -> int:
+    """Finished items on disk (images, captions, scores): what a resumed run will not redo."""
+    total = 0
+    for name in ("images.jsonl", "captions.jsonl", "scores.jsonl"):
+        try:
+            with open(out_dir / name, "rb") as handle:
+                total += sum(1 for line in handle if line.strip())
+        except OSError:
+            continue
+    return total
+
+
+def failed_items(results: Results) -> int:
+    """Items the run could not make: recorded failures, or fewer images/captions than expected."""
+    counts = results.counts
+    missing = max(
+        counts["failed_images"] + counts["failed_captions"],
+        counts["expected_images"] - counts["images"],
+        counts["expected_captions"] - counts["captions"],
     )
-    print_summary(results, out_dir)
+    return max(missing, len(results.failures))

@@ -24,7 +24,10 @@ def bias_command(
     by: str = typer.Option("shape", "--by", help="Group by this prompt attribute; 'none' for one group."),
     alpha: float = typer.Option(0.01, "--alpha", min=0.0, max=1.0, help="Family-wise significance level."),
     out: Path = typer.Option(
-        None, "--out", "-o", help="Folder for bias.json and bias.md (default: the run)."
+        None,
+        "--out",
+        "-o",
+        help="Folder for bias_ATTRIBUTE.json and bias_ATTRIBUTE.md (default: the run).",
     ),
 ) -> None:
     """Distribution of an attribute the prompt left open, per group, against uniform (chi-square)."""

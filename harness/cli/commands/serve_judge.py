@@ -15,7 +15,9 @@ from harness.redact import register as register_secret
 
 @app.command("serve-judge")
 def serve_judge(
-    judge_yaml: Path = typer.Argument(..., help="Judge definition (YAML) with backend: transformers."),
+    judge_yaml: Path = typer.Argument(
+        ..., help="Judge YAML with backend: transformers, or its name in `punc ls judges`."
+    ),
     port: int = typer.Option(8000, "--port", "-p", help="TCP port (0 picks a free one)."),
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on (0.0.0.0 for all)."),
     device: str | None = typer.Option(
@@ -32,7 +34,9 @@ def serve_judge(
     from harness.config.judge import load_judge
     from harness.judges.server import FAULTS_ENV, JudgeServer, parse_fault_plan
     from harness.judges.transformers_backend import TransformersJudge
+    from harness.locate import resolve_judge_path
 
+    judge_yaml = resolve_judge_path(str(judge_yaml))
     config = load_judge(judge_yaml)
     if config.backend != "transformers":
         raise PuncError(

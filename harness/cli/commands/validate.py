@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -16,6 +17,7 @@ def validate_file(path: Path) -> str:
     from harness.config.judge import JudgeConfig
     from harness.config.prompts import load_prompt_file
     from harness.config.task import load_task
+    from harness.run.preflight import check_scorers
 
     if path.suffix == ".jsonl":
         return f"prompt set, {len(load_prompt_file(path))} prompts"
@@ -27,6 +29,7 @@ def validate_file(path: Path) -> str:
         return f"judge ({data.get('backend')})"
     if isinstance(data, dict) and "prompts" in data:
         task = load_task(path)
+        check_scorers(task.config.scorers, file=str(path))
         return f"task, {len(task.prompts)} prompts x {task.config.images_per_prompt} images"
     raise InputError(path, "line 1", None, "a task (with a 'prompts' key) or a judge (with a 'backend' key)")
 
@@ -52,23 +55,32 @@ def validate(
         raise typer.Exit(2)
 
 
-@app.command("ls")
-def ls(what: str = typer.Argument(..., help="tasks | judges | scorers | generators")) -> None:
-    """List shipped tasks and judges, and the registered scorers and generator kinds."""
-    from harness.locate import list_shipped
+class Listing(StrEnum):
+    tasks = "tasks"
+    judges = "judges"
+    scorers = "scorers"
+    generators = "generators"
 
-    if what in ("tasks", "judges"):
-        for path in list_shipped(what, ".yaml"):
-            typer.echo(f"{path.stem:<28} {path}")
-    elif what == "scorers":
+
+@app.command("ls")
+def ls(what: Listing = typer.Argument(..., help="What to list.")) -> None:
+    """List shipped tasks and judges, and the registered scorers and generator kinds.
+
+    Every name printed works where it is used: `punc eval TASK`, `--judge NAME`, `punc serve-judge
+    NAME`, a task's `scorers: [NAME]`, `--generator KIND:ARGUMENT`.
+    """
+    from harness.locate import shipped_names
+
+    if what in (Listing.tasks, Listing.judges):
+        for name, path in shipped_names(what.value).items():
+            typer.echo(f"{name:<28} {path}")
+    elif what == Listing.scorers:
         from harness.scorers import available_scorers
 
         for name, description in available_scorers().items():
             typer.echo(f"{name:<12} {description}")
-    elif what == "generators":
+    else:
         from harness.generators import available_generators
 
         for name, target in available_generators().items():
             typer.echo(f"{name:<12} {target}")
-    else:
-        raise PuncError(f"ls: expected one of tasks, judges, scorers, generators, got {what!r}")

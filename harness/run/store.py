@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.errors import PuncError
 from harness.run.jsonl import JsonlAppender, atomic_write_bytes, atomic_write_json, read_jsonl
+from harness.run.sharding import shard_path
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -24,8 +25,10 @@ CaptionKey = tuple[str, int, str, int]  # (prompt_id, index, image_hash, sample_
 
 
 class RunStore:
-    def __init__(self, root: str | Path) -> None:
+    def __init__(self, root: str | Path, shard: str | None = None) -> None:
+        """`shard` names this process when several share the run: its appends go to its own shard logs."""
         self.root = Path(root)
+        self.shard = shard
         self.images_dir = self.root / "images"
         self.run_file = self.root / "run.json"
         self.images_log = self.root / "images.jsonl"
@@ -136,5 +139,7 @@ class RunStore:
     def _append(self, path: Path, records: list[dict[str, Any]]) -> None:
         if not records:
             return
+        if self.shard is not None:
+            path = shard_path(self.root, path, self.shard)
         with JsonlAppender(path) as log:
             log.extend(records)

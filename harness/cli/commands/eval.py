@@ -30,6 +30,21 @@ def eval_command(
         256, "--score-batch-size", min=1, help="Caption-prompt pairs per scorer call."
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+    num_processes: int = typer.Option(
+        1,
+        "--num-processes",
+        min=1,
+        help="Processes sharing the work through accelerate: one per GPU, or splitting the CPU cores.",
+    ),
+    generator_price: float = typer.Option(
+        None, "--generator-price-per-image", min=0, help="US dollars per generated image (API generators)."
+    ),
+    judge_price: float = typer.Option(
+        None, "--judge-price-per-call", min=0, help="US dollars per caption call (overrides the judge YAML)."
+    ),
+    device_hour_usd: float = typer.Option(
+        None, "--device-hour-usd", min=0, help="US dollars per process-hour of this machine's devices."
+    ),
 ) -> None:
     """Evaluate a text-to-image model: generate K images per prompt, caption them, score, aggregate."""
     from harness.cli.summary import print_summary
@@ -37,7 +52,10 @@ def eval_command(
     from harness.config.task import load_task
     from harness.errors import PuncError
     from harness.locate import resolve_judge_path, resolve_task_path
+    from harness.run.cost import Prices
     from harness.run.evaluate import EvalOptions, evaluate
+    from harness.run.launch import run_processes
+    from harness.run.sharding import launched_world_size
 
     loaded = load_task(resolve_task_path(task)).with_overrides(images_per_prompt=images_per_prompt)
     generator_spec = generator or (loaded.config.generator and loaded.resolve_path(loaded.config.generator))
@@ -46,9 +64,29 @@ def eval_command(
     judge_value = judge or (loaded.config.judge and loaded.resolve_path(loaded.config.judge))
     if not judge_value:
         raise PuncError(f"{loaded.source}: the task names no judge; pass --judge")
-    judge_config = load_judge(resolve_judge_path(judge_value))
+    judge_path = resolve_judge_path(judge_value)
+    judge_config = load_judge(judge_path)
     model_label = name or Path(generator_spec.rstrip("/")).name.split(":")[-1]
     out_dir = out or Path("runs") / loaded.config.name / model_label
+    if num_processes > 1 and launched_world_size() == 1:
+        given = {
+            "--generator": generator_spec, "--judge": str(judge_path), "--out": str(out_dir),
+            "--limit": limit, "--images-per-prompt": images_per_prompt, "--device": device,
+            "--batch-size": batch_size, "--name": name, "--score-batch-size": score_batch_size,
+            "--generator-price-per-image": generator_price, "--judge-price-per-call": judge_price,
+            "--device-hour-usd": device_hour_usd,
+        }  # fmt: skip
+        child = ["eval", loaded.source, *(["--rescore"] if rescore else []), *(["--quiet"] if quiet else [])]
+        for flag, value in given.items():
+            if value is not None:
+                child += [flag, str(value)]
+        run_processes(num_processes, child, str(out_dir))  # the main process prints the summary
+        return
+    prices = Prices(
+        generator_per_image_usd=generator_price,
+        judge_per_call_usd=judge_price if judge_price is not None else judge_config.price_per_call_usd,
+        device_hour_usd=device_hour_usd,
+    )
     results = evaluate(
         EvalOptions(
             task=loaded,
@@ -62,6 +100,8 @@ def eval_command(
             model_name=name,
             progress=not quiet,
             score_batch_size=score_batch_size,
+            prices=prices,
         )
     )
-    print_summary(results, out_dir)
+    if results is not None:  # None on every process of a multi-process launch but the main one
+        print_summary(results, out_dir)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -155,6 +156,15 @@ def timed(device: str, fn: Callable[[], Any]) -> float:
     return time.perf_counter() - started
 
 
+def release(device: str) -> None:
+    """Free the last benchmark's models before the next one is built."""
+    import gc
+
+    gc.collect()
+    if device.startswith("cuda"):
+        torch.cuda.empty_cache()
+
+
 def count_flops(fn: Callable[[], Any]) -> int:
     from torch.utils.flop_counter import FlopCounterMode
 
@@ -175,7 +185,11 @@ def build_sd15(device: str, dtype: torch.dtype, tiny: bool):
         vae = AutoencoderKL(**sd15_vae_config(tiny)).to(dtype)
         text_encoder = CLIPTextModel(clip_text_config(tiny)).to(dtype)
     scheduler = DDIMScheduler(
-        beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False, set_alpha_to_one=False
+        beta_start=0.00085,
+        beta_end=0.012,
+        beta_schedule="scaled_linear",
+        clip_sample=False,
+        set_alpha_to_one=False,
     )
     pipe = StableDiffusionPipeline(
         vae=vae,
@@ -196,7 +210,9 @@ def bench_generation(args: argparse.Namespace, device: str, dtype: torch.dtype) 
     vocab = pipe.text_encoder.config.vocab_size
     seq = 77 if not args.tiny else 16
     size = 512 if not args.tiny else 64
-    token_rows = torch.randint(0, vocab, (max(args.images, args.naive_images), seq), generator=torch.Generator().manual_seed(1))
+    token_rows = torch.randint(
+        0, vocab, (max(args.images, args.naive_images), seq), generator=torch.Generator().manual_seed(1)
+    )
     empty_row = torch.zeros((1, seq), dtype=torch.long)
 
     def encode(ids: torch.Tensor) -> torch.Tensor:
@@ -248,9 +264,6 @@ def bench_generation(args: argparse.Namespace, device: str, dtype: torch.dtype) 
         unet_s = timed(device, lambda: [unet(*many) for _ in range(reps)])
     unet_flops_per_s = flops_per_sample * cfg_batch * reps / unet_s
     pipeline_denoiser_flops = flops_per_sample * 2 * args.steps * args.images
-    del pipe, unet
-    if device.startswith("cuda"):
-        torch.cuda.empty_cache()
     return {
         "model": "Stable Diffusion 1.5 (UNet 860M, VAE, CLIP ViT-L/14 text), random weights from config",
         "resolution": size,
@@ -301,8 +314,6 @@ def bench_sdxl_unet(args: argparse.Namespace, device: str, dtype: torch.dtype) -
         unet(*a, **kw)
         seconds = timed(device, lambda: [unet(*a, **kw) for _ in range(args.unet_reps)])
     rate = flops * n * args.unet_reps / seconds
-    del unet
-    torch.cuda.empty_cache()
     return {
         "model": "SDXL base UNet (2.6B), random weights from config, 1024x1024 (128x128 latents)",
         "flops_per_forward_per_sample": flops,
@@ -317,8 +328,10 @@ def bench_sdxl_unet(args: argparse.Namespace, device: str, dtype: torch.dtype) -
 # -- captioning -------------------------------------------------------------------------------------
 def bench_captioning(args: argparse.Namespace, device: str, dtype: torch.dtype) -> dict[str, Any]:
     import numpy as np
-    from transformers import Qwen2VLForConditionalGeneration
-    from transformers.models.qwen2_vl.image_processing_qwen2_vl import Qwen2VLImageProcessor
+    from transformers import (
+        Qwen2VLForConditionalGeneration,
+        Qwen2VLImageProcessor,  # the torchvision one where installed, else PIL
+    )
 
     config = qwen2_vl_2b_config(args.tiny)
     torch.manual_seed(0)
@@ -369,9 +382,6 @@ def bench_captioning(args: argparse.Namespace, device: str, dtype: torch.dtype) 
         batched_s = timed(
             device, lambda: [caption(list(range(s, s + batch))) for s in range(0, args.captions, batch)]
         )
-    del model
-    if device.startswith("cuda"):
-        torch.cuda.empty_cache()
     return {
         "model": "Qwen2-VL-2B (vision tower 675M + Qwen2 1.5B), random weights from config",
         "parameters": parameters,
@@ -384,6 +394,11 @@ def bench_captioning(args: argparse.Namespace, device: str, dtype: torch.dtype) 
         "naive_captions_per_s": args.naive_captions / naive_s,
         "speedup_batched_vs_naive": (args.captions / batched_s) / (args.naive_captions / naive_s),
     }
+
+
+def save(path: Path, record: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=2) + "\n")
 
 
 def main() -> None:
@@ -410,9 +425,7 @@ def main() -> None:
         torch.set_num_threads(1)
     record: dict[str, Any] = {
         "script": "scripts/bench_gpu.py",
-        "command": "python scripts/bench_gpu.py " + " ".join(
-            a for a in __import__("sys").argv[1:] if not a.startswith("/")
-        ),
+        "command": "python scripts/bench_gpu.py " + " ".join(sys.argv[1:]),
         "device": torch.cuda.get_device_name() if device == "cuda" else platform.processor() or "cpu",
         "dtype": str(dtype).removeprefix("torch."),
         "peak_used_for_mfu": "989 TFLOP/s dense bf16 (H100/H200 SXM datasheet); also vs 788 TFLOP/s measured 8192^3 bf16 matmul",
@@ -424,18 +437,22 @@ def main() -> None:
     started = time.perf_counter()
     if args.only in (None, "generation"):
         record["generation"] = bench_generation(args, device, dtype)
+        save(args.out, record)  # what was measured survives a failure further on
         print("generation", json.dumps(record["generation"], indent=1), flush=True)
+        release(device)
     if args.only in (None, "captioning"):
         record["captioning"] = bench_captioning(args, device, dtype)
+        save(args.out, record)  # what was measured survives a failure further on
         print("captioning", json.dumps(record["captioning"], indent=1), flush=True)
+        release(device)
     if args.sdxl and device == "cuda":
         record["sdxl_unet"] = bench_sdxl_unet(args, device, dtype)
+        save(args.out, record)  # what was measured survives a failure further on
         print("sdxl", json.dumps(record["sdxl_unet"], indent=1), flush=True)
     if device == "cuda":
         record["peak_memory_gib"] = torch.cuda.max_memory_allocated() / 2**30
     record["seconds"] = time.perf_counter() - started
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(record, indent=2) + "\n")
+    save(args.out, record)
     print(f"wrote {args.out}")
 
 

@@ -10,6 +10,8 @@ with N processes resumes with any M: leftover shards of a killed run are folded 
 from __future__ import annotations
 
 import os
+import signal
+import sys
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -86,6 +88,7 @@ def join_processes(device: str | None) -> Ranks:
     import torch
     from accelerate import PartialState
 
+    end_with_launcher()
     on_cpu = device == "cpu" or (device is None and not torch.cuda.is_available())
     state = PartialState(cpu=on_cpu, timeout=BARRIER_TIMEOUT)
     if device is None or device == "cuda" or on_cpu:
@@ -107,6 +110,20 @@ def device_label(device: str | None) -> str:
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def end_with_launcher() -> None:
+    """Let the kernel kill this process when its launcher dies.
+
+    torchrun starts every process in a session of its own, so killing the launcher (`punc eval
+    --num-processes`, `accelerate launch`) would otherwise leave the processes running on, unwatched.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
 def shard_path(root: Path, log: Path, shard: str) -> Path:

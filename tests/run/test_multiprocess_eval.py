@@ -35,6 +35,7 @@ def command(out: Path, judge: Path, processes: int) -> list[str]:
         str(PUNC), "eval", str(ROOT / "tasks" / "world_default.yaml"), "--limit", str(LIMIT), "-k", str(K),
         "--judge", str(judge), "--out", str(out), "--batch-size", "2", "--score-batch-size", "4",
         "--device", "cpu", "-q", "--num-processes", str(processes),
+        "--judge-price-per-call", "0.002", "--device-hour-usd", "3.6",
     ]  # fmt: skip
 
 
@@ -127,6 +128,10 @@ def test_two_processes_write_the_run_one_process_writes(reference, small_batches
     assert expected["cost"]["per_stage"]["generate"]["device"] == "cpu"
     for part in ("overall", "per_prompt", "by_shift", "by_category", "scorers", "judge", "generator"):
         assert close(got[part], expected[part]), part
+    # priced from the command line: 8 caption calls at $0.002, every process-second at $0.001
+    caption = stages["caption"]
+    assert got["cost"]["per_stage"]["caption"]["usd"] == round(0.016 + caption["device_seconds"] / 1000, 6)
+    assert got["cost"]["device_seconds"] == round(sum(e["device_seconds"] for e in stages.values()), 3)
 
 
 def test_two_process_run_killed_resumes_with_one(reference, small_batches, tmp_path):

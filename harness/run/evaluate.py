@@ -90,6 +90,11 @@ def plan_chunks(
     return plan
 
 
+def caption_item(record: dict[str, Any]) -> tuple[str, int, str, int]:
+    """The caption-grid key of a caption or score record."""
+    return (record["prompt_id"], int(record["index"]), record["image_hash"], int(record["sample_index"]))
+
+
 def _versions() -> dict[str, str]:
     found = {"python": platform.python_version(), "punc-harness": __version__}
     for name in TRACKED_LIBRARIES:
@@ -151,6 +156,13 @@ class Evaluation:
             fold_shards(self.store.root, log, identity, position)
         self.ranks.barrier()
 
+    def _progress_span(self, grid_size: int, plan: list[tuple[list[Any], set[Any]]]) -> dict[str, int]:
+        """A bar over the whole grid for one process; over its own share when several work."""
+        todo = sum(len(t) for _, t in plan)
+        if self.ranks.sharded:
+            return {"total": todo}
+        return {"total": grid_size, "completed": grid_size - todo}
+
     def _tally(self, stage: str, items: int, calls: int, started: float) -> None:
         """Every process reports its work on a stage; the main process logs the stage's throughput."""
         mine = StageTally(items, calls, time.perf_counter() - started, device_label(self.device))
@@ -175,6 +187,7 @@ class Evaluation:
         started = time.perf_counter()
         items = 0
         if any(key not in done for key in grid):
+            _quiet_library_progress()  # only now: a run with nothing to generate need not import them
             generator = resolve_generator(
                 self.o.generator, device=self.device, batch_size=self.o.batch_size, **c.generator_kwargs
             )
@@ -183,8 +196,7 @@ class Evaluation:
                 plan_chunks(grid, self.o.batch_size or generator.batch_size, done, generator.batch_invariant)
             )
             with stage_progress(self.show_progress) as bar:
-                total = sum(len(chunk) for chunk, _ in plan)
-                task = bar.add_task("generate", total=total)
+                task = bar.add_task("generate", **self._progress_span(len(grid), plan))
                 try:
                     for chunk, todo in plan:
                         self._note_recompute("generate", len(chunk) - len(todo))
@@ -219,7 +231,7 @@ class Evaluation:
                             done[(r.prompt_id, r.index)] = record
                         self.store.append_images(records)
                         items += len(chunk)
-                        bar.advance(task, len(chunk))
+                        bar.advance(task, len(todo))
                 finally:
                     generator.close()
         self._tally("generate", items, items, started)
@@ -244,21 +256,21 @@ class Evaluation:
             if (p.id, k) in images
             for s in range(judge_cfg.samples_per_image)
         ]
-        caption_key = lambda r: (r["prompt_id"], int(r["index"]), r["image_hash"], int(r["sample_index"]))  # noqa: E731
         fold = (
             self.store.captions_log,
-            lambda r: (*caption_key(r), r.get("judge")),
-            grid_position(grid, caption_key),
+            lambda r: (*caption_item(r), r.get("judge")),
+            grid_position(grid, caption_item),
         )
         self._fold(*fold)
         done = self.store.load_captions(fp)
         started = time.perf_counter()
         items = 0
         if any(key not in done for key in grid):
+            _quiet_library_progress()
             judge = build_judge(judge_cfg, device=self.device)
             plan = self.ranks.mine(plan_chunks(grid, judge_cfg.batch_size, done, judge.batch_invariant))
             with stage_progress(self.show_progress) as bar:
-                task = bar.add_task("caption", total=sum(len(chunk) for chunk, _ in plan))
+                task = bar.add_task("caption", **self._progress_span(len(grid), plan))
                 try:
                     for chunk, todo in plan:
                         self._note_recompute("caption", len(chunk) - len(todo))
@@ -290,7 +302,7 @@ class Evaluation:
                                 self.store.record_failure("caption", result.error or "empty caption", **where)
                         self.store.append_captions(records)
                         items += len(chunk)
-                        bar.advance(task, len(chunk))
+                        bar.advance(task, len(todo))
                 finally:
                     judge.close()
         self._tally("caption", items, items, started)
@@ -327,12 +339,11 @@ class Evaluation:
                 prf.add(spec.name)
             scorers.append(scorer)
         keys = list(captions)  # grid order from the caption stage
-        caption_key = lambda r: (r["prompt_id"], int(r["index"]), r["image_hash"], int(r["sample_index"]))  # noqa: E731
         scorer_place = {sig: i for i, sig in enumerate(signatures.values())}
-        in_grid = grid_position(keys, caption_key)
+        in_grid = grid_position(keys, caption_item)
         fold = (
             self.store.scores_log,
-            lambda r: (*caption_key(r), r.get("judge"), r.get("signature")),
+            lambda r: (*caption_item(r), r.get("judge"), r.get("signature")),
             lambda r: (scorer_place.get(r.get("signature"), len(scorer_place)), in_grid(r)),
         )
         self._fold(*fold)
@@ -343,7 +354,7 @@ class Evaluation:
                 sig = signatures[scorer.name]
                 done_keys = {k for k in keys if (k, sig) in done}
                 plan = self.ranks.mine(plan_chunks(keys, self.o.score_batch_size, done_keys))
-                task = bar.add_task(scorer.name, total=sum(len(chunk) for chunk, _ in plan))
+                task = bar.add_task(scorer.name, **self._progress_span(len(keys), plan))
                 for chunk, todo in plan:
                     self._note_recompute(scorer.name, len(chunk) - len(todo))
                     values = scorer.score(
@@ -371,7 +382,7 @@ class Evaluation:
                         }
                     )
                     items += len(chunk)
-                    bar.advance(task, len(chunk))
+                    bar.advance(task, len(todo))
         self._tally("score", items, items, started)
         self._fold(*fold)
         if self.ranks.sharded:
@@ -443,7 +454,6 @@ class Evaluation:
             self.ranks.close()
 
     def _run(self) -> Results | None:
-        _quiet_library_progress()
         c = self.config
         identity = {"task_hash": self.full_task.task_hash, "generator": generator_identity(self.o.generator)}
         meta = {

@@ -7,9 +7,11 @@ stage's batches (harness/run/sharding.py). One device each on GPUs; on CPU they 
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
+from collections.abc import Iterable, Iterator
 
 from harness.errors import PuncError
 from harness.run.sharding import split_threads
@@ -42,13 +44,51 @@ def run_processes(processes: int, harness_args: list[str], out_dir: str) -> None
     command = accelerate_command(processes, split_threads(processes), harness_args)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     try:
-        code = subprocess.run(command, env=env, check=False).returncode
+        with subprocess.Popen(
+            command, env=env, stderr=subprocess.PIPE, text=True, errors="replace"
+        ) as launcher:
+            assert launcher.stderr is not None
+            for line in without_launcher_report(launcher.stderr):
+                sys.stderr.write(line)
+        code = launcher.returncode
     except KeyboardInterrupt:
         raise PuncError(
             f"interrupted: finished work is kept in {out_dir}; run the same command to resume"
         ) from None
     if code != 0:
         raise PuncError(
-            f"a process of the {processes}-process evaluation failed (exit code {code}); finished work is "
-            f"kept in {out_dir}: run the same command, with any --num-processes, to resume"
+            f"a process of the {processes}-process evaluation failed; finished work is kept in "
+            f"{out_dir}: run the same command, with any --num-processes, to resume"
         )
+
+
+def without_launcher_report(lines: Iterable[str]) -> Iterator[str]:
+    """The processes' own messages; not torchrun's log lines nor the launcher's traceback and report.
+
+    When a process fails, the launcher logs through torch.distributed.elastic and raises
+    ChildFailedError with a traceback of its own frames; the process already said what went wrong.
+    A traceback is held until its end, then passed on unless it is the launcher's.
+    """
+    held: list[str] = []
+    launcher_failed = False
+    for line in lines:
+        if launcher_failed:
+            continue  # read to the end, so the launcher never blocks on a full pipe
+        if held:
+            held.append(line)
+            if line[:1].strip():  # the exception line ends the traceback
+                if any("accelerate/commands/launch.py" in h or "torch/distributed/run.py" in h for h in held):
+                    launcher_failed = True  # the launcher's: its failure report follows
+                    held = []
+                    continue
+                yield from held
+                held = []
+            continue
+        if line.startswith("Traceback (most recent call last)"):
+            held = [line]
+        elif not _ELASTIC_LOG.match(line):
+            yield line
+    yield from held
+
+
+_ELASTIC_LOG = re.compile(r"^[DIWEF]\d{4} [\d:.]+ \d+ .*torch/distributed/")

@@ -67,9 +67,11 @@ class Ranks:
 
     def close(self) -> None:
         """Leave the process group cleanly (torch warns about a group never destroyed)."""
+        if self.state is None:
+            return  # one plain process: never imports torch (a cached re-run needs none of it)
         import torch.distributed as dist
 
-        if self.state is not None and dist.is_initialized():
+        if dist.is_initialized():
             dist.destroy_process_group()
 
     def gather(self, value: Any) -> list[Any]:

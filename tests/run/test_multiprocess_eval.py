@@ -179,3 +179,12 @@ def test_two_process_run_killed_resumes_with_one(reference, small_batches, tmp_p
     got, expected = (json.loads((d / "results.json").read_text()) for d in (out, reference))
     assert got["counts"] == expected["counts"]
     assert close(got["per_prompt"], expected["per_prompt"])
+
+
+def test_a_failing_process_ends_the_run_with_its_own_message_and_exit_code_2(tmp_path, small_batches):
+    cmd = command(tmp_path / "bad", small_batches, 2) + ["--generator", str(tmp_path / "no-such-model")]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 2
+    assert f"error: diffusers pipeline '{tmp_path / 'no-such-model'}': no such local folder" in done.stderr
+    assert "run the same command, with any --num-processes, to resume" in done.stderr
+    assert "Traceback" not in done.stderr and "ChildFailedError" not in done.stderr

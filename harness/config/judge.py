@@ -42,6 +42,9 @@ class JudgeConfig(BaseModel):
     max_new_tokens: int = Field(default=128, ge=1, le=8192)
     batch_size: int = Field(default=8, ge=1, le=4096)
     samples_per_image: int = Field(default=1, ge=1, le=64)
+    price_per_call_usd: float | None = Field(
+        default=None, ge=0, description="US dollars per caption call, for the run's cost (not fingerprinted)"
+    )
     mode: Literal["auto", "captioner", "chat"] = "auto"
     dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
     device: str | None = None

@@ -17,12 +17,14 @@ from harness.config.task import LoadedTask
 from harness.errors import storage_error
 from harness.fingerprint import local_model_identity
 from harness.run.aggregate import grouped, prompt_results, summarize
-from harness.run.jsonl import atomic_write_json
+from harness.run.cost import Prices, StageTally, run_cost
+from harness.run.jsonl import atomic_write_json, read_jsonl
 from harness.run.noise import show_library_warnings_once
 from harness.run.preflight import run_preflight
 from harness.run.progress import console, stage_progress
 from harness.run.records import FailureLine, read_records
 from harness.run.schema import Failure, Results
+from harness.run.sharding import device_label, fold_shards, grid_position, join_processes
 from harness.run.store import RunStore
 
 SCORE_BATCH = 256
@@ -53,6 +55,7 @@ class EvalOptions:
     model_name: str | None = None
     progress: bool = True
     score_batch_size: int = SCORE_BATCH
+    prices: Prices | None = None
 
 
 def generator_identity(spec: str) -> str:
@@ -90,6 +93,11 @@ def plan_chunks(
         if todo:
             plan.append((chunk, todo))
     return plan
+
+
+def caption_item(record: dict[str, Any]) -> tuple[str, int, str, int]:
+    """The caption-grid key of a caption or score record."""
+    return (record["prompt_id"], int(record["index"]), record["image_hash"], int(record["sample_index"]))
 
 
 def _versions() -> dict[str, str]:
@@ -134,7 +142,10 @@ class Evaluation:
         self.full_task = options.task
         self.task = options.task.limited(options.limit)
         self.config = self.task.config
-        self.store = RunStore(options.out_dir)
+        self.ranks = join_processes(options.device)  # one process unless accelerate launched several
+        self.device = self.ranks.device
+        self.store = RunStore(options.out_dir, shard=self.ranks.shard_name)
+        self.show_progress = options.progress and self.ranks.is_main
         self.timings: dict[str, float] = {}
         self.recomputed = 0  # finished items recomputed to keep batches identical after a resume
         self.generator_description: dict[str, Any] | None = None
@@ -145,19 +156,48 @@ class Evaluation:
             self.recomputed += count
             self.store.log_event("recompute", stage=stage, finished_items=count)
 
+    def _fold(self, log: Path, identity: Any = None, position: Any = None) -> None:
+        """Fold the processes' shard logs (and a killed run's leftovers) into `log`; everyone waits for it."""
+        self.ranks.barrier()
+        if self.ranks.is_main:
+            fold_shards(self.store.root, log, identity, position)
+        self.ranks.barrier()
+
+    def _progress_span(self, grid_size: int, plan: list[tuple[list[Any], set[Any]]]) -> dict[str, int]:
+        """A bar over the whole grid for one process; over its own share when several work."""
+        todo = sum(len(t) for _, t in plan)
+        if self.ranks.sharded:
+            return {"total": todo}
+        return {"total": grid_size, "completed": grid_size - todo}
+
+    def _tally(self, stage: str, items: int, calls: int, started: float) -> None:
+        """Every process reports its work on a stage; the main process logs the stage's throughput."""
+        mine = StageTally(items, calls, time.perf_counter() - started, device_label(self.device))
+        everyone = self.ranks.gather(mine)
+        if self.ranks.is_main:
+            self.store.log_event("stage", stage=stage, **StageTally.combine(everyone))
+
     # -- stage 1 -----------------------------------------------------------------------------
     def generate(self) -> dict[tuple[str, int], dict[str, Any]]:
         from harness.generators import ImageRequest, resolve_generator
 
-        done = self.store.load_images()
         c = self.config
         prompts = {p.id: p for p in self.task.prompts}
         grid = [(p.id, k) for p in self.task.prompts for k in range(c.images_per_prompt)]
+        fold = (
+            self.store.images_log,
+            lambda r: (r["prompt_id"], int(r["index"]), r["image_hash"]),
+            grid_position(grid, lambda r: (r["prompt_id"], int(r["index"]))),
+        )
+        self._fold(*fold)
+        done = self.store.load_images()
         started = time.perf_counter()
+        items = 0
         if any(key not in done for key in grid):
+            _quiet_library_progress()  # only now: a run with nothing to generate need not import them
             generator = resolve_generator(
                 self.o.generator,
-                device=self.o.device,
+                device=self.device,
                 dtype=self.o.dtype or c.dtype,
                 batch_size=self.o.batch_size,
                 **c.generator_kwargs,
@@ -168,13 +208,11 @@ class Evaluation:
             except BaseException:
                 generator.close()
                 raise
-            plan = plan_chunks(
-                grid, self.o.batch_size or generator.batch_size, done, generator.batch_invariant
+            plan = self.ranks.mine(
+                plan_chunks(grid, self.o.batch_size or generator.batch_size, done, generator.batch_invariant)
             )
-            with stage_progress(self.o.progress) as bar:
-                task = bar.add_task(
-                    "generate", total=len(grid), completed=len(grid) - sum(len(t) for _, t in plan)
-                )
+            with stage_progress(self.show_progress) as bar:
+                task = bar.add_task("generate", **self._progress_span(len(grid), plan))
                 try:
                     for chunk, todo in plan:
                         self._note_recompute("generate", len(chunk) - len(todo))
@@ -208,9 +246,14 @@ class Evaluation:
                             records.append(record)
                             done[(r.prompt_id, r.index)] = record
                         self.store.append_images(records)
+                        items += len(chunk)
                         bar.advance(task, len(todo))
                 finally:
                     generator.close()
+        self._tally("generate", items, items, started)
+        self._fold(*fold)
+        if self.ranks.sharded:
+            done = self.store.load_images()
         self.timings["generate_s"] = round(time.perf_counter() - started, 3)
         return {key: done[key] for key in grid if key in done}  # this task's images only, in grid order
 
@@ -221,7 +264,6 @@ class Evaluation:
 
         judge_cfg = self.o.judge
         fp = judge_cfg.fingerprint
-        done = self.store.load_captions(fp)
         texts = {p.id: p.text for p in self.task.prompts}
         grid = [
             (p.id, k, images[(p.id, k)]["image_hash"], s)
@@ -230,19 +272,26 @@ class Evaluation:
             if (p.id, k) in images
             for s in range(judge_cfg.samples_per_image)
         ]
+        fold = (
+            self.store.captions_log,
+            lambda r: (*caption_item(r), r.get("judge")),
+            grid_position(grid, caption_item),
+        )
+        self._fold(*fold)
+        done = self.store.load_captions(fp)
         started = time.perf_counter()
+        items = 0
         if any(key not in done for key in grid):
-            judge = build_judge(judge_cfg, device=self.o.device)
+            _quiet_library_progress()
+            judge = build_judge(judge_cfg, device=self.device)
             self.judge_runtime = {
                 k: str(v).removeprefix("torch.")
                 for k, v in judge.describe().items()
                 if k in ("device", "dtype", "mode")
             }
-            plan = plan_chunks(grid, judge_cfg.batch_size, done, judge.batch_invariant)
-            with stage_progress(self.o.progress) as bar:
-                task = bar.add_task(
-                    "caption", total=len(grid), completed=len(grid) - sum(len(t) for _, t in plan)
-                )
+            plan = self.ranks.mine(plan_chunks(grid, judge_cfg.batch_size, done, judge.batch_invariant))
+            with stage_progress(self.show_progress) as bar:
+                task = bar.add_task("caption", **self._progress_span(len(grid), plan))
                 try:
                     for chunk, todo in plan:
                         self._note_recompute("caption", len(chunk) - len(todo))
@@ -273,9 +322,14 @@ class Evaluation:
                             else:
                                 self.store.record_failure("caption", result.error or "empty caption", **where)
                         self.store.append_captions(records)
+                        items += len(chunk)
                         bar.advance(task, len(todo))
                 finally:
                     judge.close()
+        self._tally("caption", items, items, started)
+        self._fold(*fold)
+        if self.ranks.sharded:
+            done = self.store.load_captions(fp)
         self.timings["caption_s"] = round(time.perf_counter() - started, 3)
         return {key: done[key] for key in grid if key in done}
 
@@ -285,12 +339,11 @@ class Evaluation:
     ) -> tuple[list[dict[str, Any]], dict[str, str], set]:
         from harness.scorers import build_scorer
 
-        if self.o.rescore:
+        if self.o.rescore and self.ranks.is_main:
             kept = self.store.set_aside_scores()
             if kept:
                 console.print(f"--rescore: previous scores kept as {kept.name}")
         fp = self.o.judge.fingerprint
-        done = self.store.load_scores(fp)
         texts = {p.id: p.text for p in self.task.prompts}
         signatures: dict[str, str] = {}
         prf: set[str] = set()
@@ -299,20 +352,30 @@ class Evaluation:
         scorers = []
         for spec in self.config.scorers:
             params = dict(spec.params)
-            if self.o.device and "device" not in params:
-                params["device"] = self.o.device
+            if self.device and "device" not in params:
+                params["device"] = self.device
             scorer = build_scorer(spec.name, **params)
             signatures[spec.name] = scorer.signature()
             if set(scorer.outputs) == {"precision", "recall", "f1"}:
                 prf.add(spec.name)
             scorers.append(scorer)
         keys = list(captions)  # grid order from the caption stage
-        with stage_progress(self.o.progress) as bar:
+        scorer_place = {sig: i for i, sig in enumerate(signatures.values())}
+        in_grid = grid_position(keys, caption_item)
+        fold = (
+            self.store.scores_log,
+            lambda r: (*caption_item(r), r.get("judge"), r.get("signature")),
+            lambda r: (scorer_place.get(r.get("signature"), len(scorer_place)), in_grid(r)),
+        )
+        self._fold(*fold)
+        done = self.store.load_scores(fp)
+        items = 0
+        with stage_progress(self.show_progress) as bar:
             for scorer in scorers:
                 sig = signatures[scorer.name]
                 done_keys = {k for k in keys if (k, sig) in done}
-                plan = plan_chunks(keys, self.o.score_batch_size, done_keys)
-                task = bar.add_task(scorer.name, total=len(keys), completed=len(done_keys))
+                plan = self.ranks.mine(plan_chunks(keys, self.o.score_batch_size, done_keys))
+                task = bar.add_task(scorer.name, **self._progress_span(len(keys), plan))
                 for chunk, todo in plan:
                     self._note_recompute(scorer.name, len(chunk) - len(todo))
                     values = scorer.score(
@@ -339,8 +402,14 @@ class Evaluation:
                             for r in records
                         }
                     )
+                    items += len(chunk)
                     bar.advance(task, len(todo))
-                current.extend(done[(k, sig)] for k in keys)
+        self._tally("score", items, items, started)
+        self._fold(*fold)
+        if self.ranks.sharded:
+            done = self.store.load_scores(fp)
+        for scorer in scorers:
+            current.extend(done[(k, signatures[scorer.name])] for k in keys)
         self.timings["score_s"] = round(time.perf_counter() - started, 3)
         return current, signatures, prf
 
@@ -358,7 +427,7 @@ class Evaluation:
             images=images,
             specs=self.config.baselines,
             generator_spec=self.o.generator,
-            device=self.o.device,
+            device=self.device,
             progress=self.o.progress,
         )
         self.timings["baselines_s"] = round(time.perf_counter() - started, 3)
@@ -410,40 +479,55 @@ class Evaluation:
             return {}
         return {k: previous[k] for k in ("device", "dtype", "mode") if k in previous}
 
-    def run(self) -> Results:
-        """Evaluate under the run directory's lock; a failing disk is a user error, not a traceback."""
+    def run(self) -> Results | None:
+        """The results on the main process; None on the others (they only share the stages' work).
+
+        The main process holds the run directory's lock (the ranks it shares the work with write
+        only their own shard files); a failing disk is a user error, not a traceback."""
         try:
-            with self.store.lock():
-                return self._run_locked()
+            if self.ranks.is_main:
+                with self.store.lock():
+                    return self._run()
+            return self._run()
         except OSError as exc:
             raise storage_error(exc) from None
+        finally:
+            self.ranks.close()
 
-    def _run_locked(self) -> Results:
-        _quiet_library_progress()
+    def _run(self) -> Results | None:
         run_preflight(self.o.judge, self.config, self.o.generator, self.o.device, self.full_task.source)
         c = self.config
         identity = {"task_hash": self.full_task.task_hash, "generator": generator_identity(self.o.generator)}
-        self.store.open(
-            identity,
-            {
-                "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                "harness_version": __version__,
-                "task_source": self.full_task.source,
-                "generator_spec": self.o.generator,
-            },
-        )
+        meta = {
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "harness_version": __version__,
+            "task_source": self.full_task.source,
+            "generator_spec": self.o.generator,
+        }
+        if self.ranks.is_main:  # the main process creates the run; the others then check its identity
+            self.store.open(identity, meta)
+        self.ranks.barrier()
+        if not self.ranks.is_main:
+            self.store.open(identity, meta)
         total_started = time.perf_counter()
-        self.store.log_event(
-            "start",
-            generator=self.o.generator,
-            judge=self.o.judge.fingerprint,
-            limit=self.o.limit,
-            rescore=self.o.rescore,
-            harness_version=__version__,
-        )
+        if self.ranks.is_main:
+            self.store.log_event(
+                "start",
+                generator=self.o.generator,
+                judge=self.o.judge.fingerprint,
+                limit=self.o.limit,
+                rescore=self.o.rescore,
+                harness_version=__version__,
+                processes=self.ranks.count,
+            )
         images = self.generate()
         captions = self.caption(images)
         scores, signatures, prf = self.score(captions)
+        self.recomputed = sum(self.ranks.gather(self.recomputed))
+        if not self.ranks.is_main:
+            return None  # the main process aggregates; this one's work is in the run's logs
+        fold_shards(self.store.root, self.store.failures_log)
+        fold_shards(self.store.root, self.store.events_log)
         baselines = self.baselines(images)
 
         failures = self._open_failures(images, captions)
@@ -539,6 +623,7 @@ class Evaluation:
             versions=_versions(),
             git_commit=_git_commit(),
             timings=self.timings,
+            cost=run_cost(read_jsonl(self.store.events_log), self.o.prices or Prices()),
             baselines=baselines,
             bootstrap={
                 "samples": n_boot,
@@ -551,8 +636,10 @@ class Evaluation:
         self.store.log_event(
             "finish", complete=complete, failures=len(failures), seconds=self.timings["total_s"]
         )
+        fold_shards(self.store.root, self.store.events_log)
         return results
 
 
-def evaluate(options: EvalOptions) -> Results:
+def evaluate(options: EvalOptions) -> Results | None:
+    """Run the evaluation; under a multi-process launch, None on every process but the main one."""
     return Evaluation(options).run()

@@ -53,6 +53,24 @@ class Failure(BaseModel):
     error: str
 
 
+class StageCost(BaseModel):
+    """Work and throughput of one stage, summed over every invocation that worked on this run."""
+
+    items: int = Field(description="items computed (images, captions, caption-scorer pairs)")
+    seconds: float = Field(description="wall-clock seconds the stage took, summed over invocations")
+    items_per_s: float
+    device: str = Field(description="where it ran, e.g. 'cuda:0' or '2 x cpu'")
+    usd: float | None = Field(default=None, description="priced cost; None when no price was given")
+
+
+class RunCost(BaseModel):
+    """Throughput and cost of a run: read by boards for their cost column."""
+
+    total_usd: float | None = None
+    device_seconds: float = Field(description="seconds summed over every process (process-seconds)")
+    per_stage: dict[str, StageCost]
+
+
 class Results(BaseModel):
     model_config = ConfigDict(extra="allow")
     schema_version: int = SCHEMA_VERSION
@@ -81,3 +99,4 @@ class Results(BaseModel):
     baselines: dict[str, Any] = Field(
         default_factory=dict, description="baseline name -> signature and cost; values in baselines.jsonl"
     )
+    cost: RunCost | None = None

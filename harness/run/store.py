@@ -21,6 +21,7 @@ from harness.errors import InputError, PuncError, printable
 from harness.redact import scrub
 from harness.run.jsonl import JsonlAppender, atomic_write_bytes, atomic_write_json
 from harness.run.records import CaptionLine, ImageLine, ScoreLine, read_records
+from harness.run.sharding import shard_path
 from harness.safe_load import read_json_file
 
 if TYPE_CHECKING:
@@ -31,8 +32,10 @@ CaptionKey = tuple[str, int, str, int]  # (prompt_id, index, image_hash, sample_
 
 
 class RunStore:
-    def __init__(self, root: str | Path) -> None:
+    def __init__(self, root: str | Path, shard: str | None = None) -> None:
+        """`shard` names this process when several share the run: its appends go to its own shard logs."""
         self.root = Path(root)
+        self.shard = shard
         self.images_dir = self.root / "images"
         self.run_file = self.root / "run.json"
         self.images_log = self.root / "images.jsonl"
@@ -213,5 +216,7 @@ class RunStore:
     def _append(self, path: Path, records: list[dict[str, Any]]) -> None:
         if not records:
             return
+        if self.shard is not None:
+            path = shard_path(self.root, path, self.shard)
         with JsonlAppender(path) as log:
             log.extend(records)

@@ -58,6 +58,21 @@ def eval_command(
         min=1,
         help=f"torch CPU threads (default: ${THREADS_ENV}, else the CPUs this process may use).",
     ),
+    num_processes: int = typer.Option(
+        1,
+        "--num-processes",
+        min=1,
+        help="Processes sharing the work through accelerate: one per GPU, or splitting the CPU cores.",
+    ),
+    generator_price: float = typer.Option(
+        None, "--generator-price-per-image", min=0, help="US dollars per generated image (API generators)."
+    ),
+    judge_price: float = typer.Option(
+        None, "--judge-price-per-call", min=0, help="US dollars per caption call (overrides the judge YAML)."
+    ),
+    device_hour_usd: float = typer.Option(
+        None, "--device-hour-usd", min=0, help="US dollars per process-hour of this machine's devices."
+    ),
 ) -> None:
     """Evaluate a text-to-image model: generate K images per prompt, caption them, score, aggregate.
 
@@ -70,8 +85,11 @@ def eval_command(
     from harness.errors import Interrupted, PuncError
     from harness.locate import resolve_judge_path, resolve_task_path
     from harness.paths import inside, safe_name
+    from harness.run.cost import Prices
     from harness.run.evaluate import EvalOptions, evaluate
+    from harness.run.launch import run_processes
     from harness.run.progress import console
+    from harness.run.sharding import launched_world_size
     from harness.threads import apply_threads, resolve_threads
 
     loaded = load_task(resolve_task_path(task)).with_overrides(images_per_prompt=images_per_prompt)
@@ -81,12 +99,38 @@ def eval_command(
     judge_value = judge or (loaded.config.judge and loaded.resolve_path(loaded.config.judge))
     if not judge_value:
         raise PuncError(f"{loaded.source}: the task names no judge; pass --judge")
-    judge_config = load_judge(resolve_judge_path(judge_value))
+    judge_path = resolve_judge_path(judge_value)
+    judge_config = load_judge(judge_path)
     model_label = safe_name(name or Path(generator_spec.rstrip("/")).name.split(":")[-1])
     out_dir = out or inside(Path("runs"), Path(loaded.config.name) / model_label)
     thread_count, thread_source = resolve_threads(threads)
-    apply_threads(thread_count)
-    console.print(f"torch threads: {thread_count} ({thread_source})")
+    if num_processes > 1 and launched_world_size() == 1:
+        given = {
+            "--generator": generator_spec, "--judge": str(judge_path), "--out": str(out_dir),
+            "--limit": limit, "--images-per-prompt": images_per_prompt, "--device": device,
+            "--dtype": dtype.value if dtype else None,
+            "--batch-size": batch_size, "--name": name, "--score-batch-size": score_batch_size,
+            "--generator-price-per-image": generator_price, "--judge-price-per-call": judge_price,
+            "--device-hour-usd": device_hour_usd,
+        }  # fmt: skip
+        child = ["eval", loaded.source, *(["--rescore"] if rescore else []), *(["--quiet"] if quiet else [])]
+        for flag, value in given.items():
+            if value is not None:
+                child += [flag, str(value)]
+        child.append("--allow-failures")  # the ranks report failures in results; this process judges them
+        try:
+            run_processes(num_processes, child, str(out_dir))
+        except KeyboardInterrupt:
+            raise Interrupted(kept_items(out_dir)) from None
+        return exit_for_failures(load_results_file(out_dir), allow_failures)  # rank 0 printed the summary
+    if launched_world_size() == 1:
+        apply_threads(thread_count)
+        console.print(f"torch threads: {thread_count} ({thread_source})")
+    prices = Prices(
+        generator_per_image_usd=generator_price,
+        judge_per_call_usd=judge_price if judge_price is not None else judge_config.price_per_call_usd,
+        device_hour_usd=device_hour_usd,
+    )
     try:
         results = evaluate(
             EvalOptions(
@@ -102,11 +146,21 @@ def eval_command(
                 model_name=name,
                 progress=not quiet,
                 score_batch_size=score_batch_size,
+                prices=prices,
             )
         )
     except KeyboardInterrupt:
         raise Interrupted(kept_items(out_dir)) from None
+    if results is None:  # a rank of a multi-process launch other than the main one
+        return
     print_summary(results, out_dir, as_json=as_json)
+    exit_for_failures(results, allow_failures)
+
+
+def exit_for_failures(results: Results, allow_failures: bool) -> None:
+    """Exit code 1 when items failed, unless the user accepts them."""
+    from harness.run.progress import console
+
     failed = failed_items(results)
     if failed and not allow_failures:
         console.print(
@@ -114,6 +168,13 @@ def eval_command(
             "or pass --allow-failures to accept them"
         )
         raise typer.Exit(1)
+
+
+def load_results_file(out_dir: Path) -> Results:
+    """The results.json the main rank of a multi-process run wrote."""
+    from harness.evaluation.detection import load_results
+
+    return load_results(out_dir)
 
 
 def kept_items(out_dir: Path) -> int:

@@ -117,11 +117,25 @@ def load_prompt_file(path: str | Path) -> list[PromptRecord]:
     return validate_records(_jsonl_rows(path), path)
 
 
+def _quiet_load(*args: Any, **kwargs: Any) -> Any:
+    """`datasets.load_dataset` without its progress bars (prompt tables are small; the bars are noise)."""
+    import datasets
+    from datasets.utils.tqdm import are_progress_bars_disabled
+
+    was_disabled = are_progress_bars_disabled()
+    datasets.disable_progress_bars()
+    try:
+        return datasets.load_dataset(*args, **kwargs)
+    finally:
+        if not was_disabled:
+            datasets.enable_progress_bars()
+
+
 def load_prompt_dataset(
     dataset: str,
     split: str,
     columns: dict[str, str],
-    label_columns: list[str],
+    label_columns: list[str] | dict[str, str],
     revision: str | None = None,
     *,
     name: str | None = None,
@@ -138,16 +152,15 @@ def load_prompt_dataset(
     """
     import datasets
 
+    label_names = label_columns if isinstance(label_columns, dict) else {c: c for c in label_columns}
     local = Path(dataset)
-    where = f"{dataset}" + (f"/{name}" if name else "")
+    where = (data_files if isinstance(data_files, str) else dataset) + (f"/{name}" if name else "")
     try:
         if (local / "dataset_info.json").exists() or (local / "state.json").exists():
             loaded = datasets.load_from_disk(str(local))
             table = loaded[split] if isinstance(loaded, datasets.DatasetDict) else loaded
         else:
-            table = datasets.load_dataset(
-                dataset, name, split=split, revision=revision, data_files=data_files
-            )
+            table = _quiet_load(dataset, name, split=split, revision=revision, data_files=data_files)
     except (KeyError, ValueError) as exc:
         if "split" in str(exc).lower() or isinstance(exc, KeyError):
             raise InputError(where, None, "split", "a split present in the dataset", split) from None
@@ -164,9 +177,7 @@ def load_prompt_dataset(
             f"{type(exc).__name__}: {exc}",
         ) from None
     missing = [
-        c
-        for c in [columns.get("id"), columns.get("text"), *label_columns]
-        if c and c not in table.column_names
+        c for c in [columns.get("id"), columns.get("text"), *label_names] if c and c not in table.column_names
     ]
     if missing:
         raise InputError(where, None, "columns", f"columns present in {table.column_names}", missing)
@@ -174,7 +185,7 @@ def load_prompt_dataset(
     def rows() -> Iterable[tuple[int, Any]]:
         texts: dict[str, tuple[int, Any]] = {}
         for index, row in enumerate(table, start=1):
-            row_labels = {**(labels or {}), **{name: row[name] for name in label_columns}}
+            row_labels = {**(labels or {}), **{label: row[column] for column, label in label_names.items()}}
             if columns.get("labels") and isinstance(row.get(columns["labels"]), dict):
                 row_labels = {**row[columns["labels"]], **row_labels}
             raw_id = row[columns["id"]] if columns.get("id") else f"p{index:05d}"

@@ -30,7 +30,10 @@ class DatasetSource(BaseModel):
     id_column: str | None = None
     text_column: str = "text"
     labels_column: str | None = None
-    label_columns: list[str] = Field(default_factory=list)
+    label_columns: list[str] | dict[str, str] = Field(
+        default_factory=list,
+        description="columns kept as labels; a mapping renames them (Category: category)",
+    )
     id_prefix: str = ""
     labels: dict[str, Any] = Field(
         default_factory=dict, description="labels every prompt of this source gets"

@@ -10,7 +10,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from harness.config._yaml import key_path
-from harness.errors import InputError, InputErrors
+from harness.config.data_files import local_data_files
+from harness.errors import InputError, InputErrors, PuncError
 from harness.safe_ids import check_safe_id
 
 Shift = Literal["none", "vague", "corrupted", "ood"]
@@ -160,7 +161,10 @@ def load_prompt_dataset(
             loaded = datasets.load_from_disk(str(local))
             table = loaded[split] if isinstance(loaded, datasets.DatasetDict) else loaded
         else:
-            table = _quiet_load(dataset, name, split=split, revision=revision, data_files=data_files)
+            files = local_data_files(data_files)
+            table = _quiet_load(dataset, name, split=split, revision=revision, data_files=files)
+    except PuncError:
+        raise
     except (KeyError, ValueError) as exc:
         if "split" in str(exc).lower() or isinstance(exc, KeyError):
             raise InputError(where, None, "split", "a split present in the dataset", split) from None

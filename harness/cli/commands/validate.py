@@ -57,7 +57,12 @@ def ls(what: str = typer.Argument(..., help="tasks | judges | scorers | generato
     """List shipped tasks and judges, and the registered scorers and generator kinds."""
     from harness.locate import list_shipped
 
-    if what in ("tasks", "judges"):
+    if what == "tasks":
+        from harness.prefetch import hub_status
+
+        for path in list_shipped(what, ".yaml"):
+            typer.echo(f"{path.stem:<28} {path}  [{hub_status(path)}]")
+    elif what == "judges":
         for path in list_shipped(what, ".yaml"):
             typer.echo(f"{path.stem:<28} {path}")
     elif what == "scorers":

@@ -370,31 +370,35 @@ def rendered() -> dict[Path, str]:
     return files
 
 
+def wordpiece_tokenizer() -> Callable[[str], int]:
+    """Token counts from the WordPiece tokenizer of the bundled BERTScore backbone (all-MiniLM-L6-v2)."""
+    sys.path.insert(0, str(ROOT))
+    from transformers import AutoTokenizer
+
+    from harness.scorers.base import default_model_path
+
+    tokenizer = AutoTokenizer.from_pretrained(str(default_model_path()))
+    return lambda text: len(tokenizer.tokenize(text))
+
+
 def length_table(sets: dict[str, list[Prompt]]) -> list[dict[str, Any]]:
-    """Words and characters per set, and how well length alone tells each set from the in-distribution one."""
+    """Words, characters and tokens per set, and how well each alone tells a set from the in-distribution one."""
     from sklearn.metrics import roc_auc_score
 
+    tokens = wordpiece_tokenizer()
+    measures: dict[str, Callable[[str], int]] = {"words": words, "chars": len, "tokens": tokens}
     reference = sets["id"]
     rows = []
     for name in build_order():
         prompts = sets[name]
-        w = [words(p.text) for p in prompts]
-        c = [len(p.text) for p in prompts]
-        row: dict[str, Any] = {
-            "set": name,
-            "n": len(prompts),
-            "words_mean": statistics.fmean(w),
-            "words_sd": statistics.pstdev(w),
-            "words_min": min(w),
-            "words_max": max(w),
-            "chars_mean": statistics.fmean(c),
-            "chars_sd": statistics.pstdev(c),
-        }
-        if name != "id":
-            for key, measure in (("words", words), ("chars", len)):
+        row: dict[str, Any] = {"set": name, "n": len(prompts)}
+        for key, measure in measures.items():
+            values = [measure(p.text) for p in prompts]
+            row.update({f"{key}_mean": statistics.fmean(values), f"{key}_sd": statistics.pstdev(values)})
+            row.update({f"{key}_min": min(values), f"{key}_max": max(values)})
+            if name != "id":
                 y = [0] * len(reference) + [1] * len(prompts)
-                scores = [measure(p.text) for p in reference] + [measure(p.text) for p in prompts]
-                auroc = float(roc_auc_score(y, scores))
+                auroc = float(roc_auc_score(y, [measure(p.text) for p in reference] + values))
                 row[f"{key}_auroc"] = max(auroc, 1 - auroc)  # either direction counts as a tell
         rows.append(row)
     return rows
@@ -402,14 +406,20 @@ def length_table(sets: dict[str, list[Prompt]]) -> list[dict[str, Any]]:
 
 def print_table(rows: list[dict[str, Any]]) -> None:
     print(
-        "| set | n | words mean ± sd [min, max] | chars mean ± sd | length-only AUROC vs id (words / chars) |"
+        "| set | n | words mean ± sd [min, max] | chars mean ± sd | tokens mean ± sd "
+        "| length-only AUROC vs id (words / chars / tokens) |"
     )
-    print("|---|---:|---|---|---|")
+    print("|---|---:|---|---|---|---|")
     for r in rows:
-        auroc = "—" if r["set"] == "id" else f"{r['words_auroc']:.3f} / {r['chars_auroc']:.3f}"
+        auroc = (
+            "—"
+            if r["set"] == "id"
+            else f"{r['words_auroc']:.3f} / {r['chars_auroc']:.3f} / {r['tokens_auroc']:.3f}"
+        )
         print(
             f"| {r['set']} | {r['n']} | {r['words_mean']:.2f} ± {r['words_sd']:.2f} "
-            f"[{r['words_min']}, {r['words_max']}] | {r['chars_mean']:.1f} ± {r['chars_sd']:.1f} | {auroc} |"
+            f"[{r['words_min']}, {r['words_max']}] | {r['chars_mean']:.1f} ± {r['chars_sd']:.1f} "
+            f"| {r['tokens_mean']:.2f} ± {r['tokens_sd']:.2f} | {auroc} |"
         )
 
 

@@ -32,7 +32,9 @@ def cache_root() -> Path:
 def cached_copy(url: str) -> Path:
     """Where the copy of `url` lives: a folder per URL hash, the file keeps the URL's file name."""
     digest = hashlib.sha256(url.encode("utf-8")).hexdigest()[:32]
-    name = PurePosixPath(urlparse(url).path).name or "data"
+    name = PurePosixPath(urlparse(url).path).name
+    if name in ("", ".", "..") or "\\" in name:  # the file name never leaves the URL's own folder
+        name = "data"
     return cache_root() / digest / name
 
 

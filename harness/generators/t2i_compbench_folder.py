@@ -31,9 +31,10 @@ class T2ICompBenchFolderGenerator(PremadeGenerator):
                 f"{spec}: expected a folder of '{{prompt}}_{{NNNNNN}}.png' images (T2I-CompBench)"
             )
         grouped: dict[str, list[tuple[int, Path]]] = {}
+        root = self.source.resolve()
         for path in self.source.iterdir():
             match = FILE_NAME.match(path.name)
-            if match and path.is_file():
+            if match and path.is_file() and path.resolve().is_relative_to(root):  # no links out of DIR
                 grouped.setdefault(match["prompt"], []).append((int(match["counter"]), path))
         if not grouped:
             raise PuncError(

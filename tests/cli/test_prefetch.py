@@ -151,3 +151,28 @@ def test_a_task_with_everything_local_needs_nothing(tmp_path):
     result = punc(tmp_path, "prefetch", "world_default", offline=True)
     assert result.returncode == 0, result.stderr
     assert "ready: everything world_default needs (0 item(s)) is cached" in result.stdout
+
+
+def put_in_hub_cache(hf_home: Path, repo_id: str) -> None:
+    """A model as huggingface_hub's cache stores it (models--ORG--NAME/refs/main + snapshots/COMMIT/)."""
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    repo = hf_home / "hub" / ("models--" + repo_id.replace("/", "--"))
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text(commit)
+    (repo / "snapshots" / commit).mkdir(parents=True)
+    (repo / "snapshots" / commit / "config.json").write_text("{}")
+
+
+def test_models_already_in_the_hub_cache_count_as_cached(tmp_path):
+    put_in_hub_cache(tmp_path / "hf-home", "some-org/cached-t2i")
+    (tmp_path / "tasks").mkdir()
+    (tmp_path / "tasks" / "hub_model.yaml").write_text(
+        yaml.safe_dump({"name": "hub_model", "prompts": "p.jsonl", "generator": "some-org/cached-t2i"})
+    )
+    (tmp_path / "tasks" / "p.jsonl").write_text(json.dumps({"id": "a", "text": "a lamp"}) + "\n")
+    listed = punc(tmp_path, "ls", "tasks", offline=True)
+    assert ls_line(listed, "hub_model").endswith("[needs the hub; cached]"), listed.stdout
+    dry = punc(tmp_path, "prefetch", "hub_model", "--dry-run", offline=True)
+    assert dry.returncode == 0 and "cached   generator model some-org/cached-t2i" in dry.stdout
+    other = punc(tmp_path, "prefetch", "hub_model", "-g", "some-org/other-t2i", "--dry-run", offline=True)
+    assert other.returncode == 1 and "missing  generator model some-org/other-t2i" in other.stdout

@@ -105,6 +105,19 @@ def test_t2i_compbench_names_order_images_by_the_running_counter(tmp_path):
     assert "has 2 image(s)" in got[3].error and "index 2" in got[3].error
 
 
+def test_t2i_compbench_ignores_links_that_leave_the_folder(tmp_path):
+    outside = tmp_path / "outside.png"
+    Image.new("RGB", (8, 8), (7, 7, 7)).save(outside)
+    folder = tmp_path / "samples"
+    folder.mkdir()
+    Image.new("RGB", (8, 8), (1, 2, 3)).save(folder / "a lamp_000000.png")
+    (folder / "a lamp_000001.png").symlink_to(outside)
+    gen = resolve_generator(f"t2i_compbench:{folder}")
+    first, second = gen.generate([req("a lamp", 0), req("a lamp", 1)])
+    assert first.image.getpixel((0, 0)) == (1, 2, 3)
+    assert second.image is None and "has 1 image(s)" in second.error
+
+
 def build_captioner(folder: Path) -> None:
     spec = importlib.util.spec_from_file_location(
         "judge_tiny_models", ROOT / "tests" / "judges" / "tiny_models.py"

@@ -12,7 +12,7 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from harness.config.data_files import is_cached as data_files_cached
 from harness.config.data_files import is_url, local_data_files
@@ -159,17 +159,38 @@ def task_needs(
     )
 
 
-def hub_status(path: Path) -> str:
-    """One word or phrase for `punc ls tasks`: does the task need the network, and is it cached?"""
-    from harness.config._yaml import load_yaml_model
+def needs_for_task(
+    path: Path, generator: str | None = None, judge: str | None = None, strict: bool = True
+) -> tuple[TaskConfig, list[Need]]:
+    """Everything a run of the task file needs from the network; `generator`/`judge` override the task's.
 
+    A judge YAML that cannot be read is an error when `strict`, otherwise its weights are left out.
+    """
+    from harness.config._yaml import load_yaml_model
+    from harness.config.judge import load_judge
+    from harness.locate import resolve_judge_path
+
+    config = load_yaml_model(TaskConfig, path)
+    base = path.resolve().parent
+    generator_spec = generator or (config.generator and _relative(base, config.generator))
+    judge_value = judge or (config.judge and _relative(base, config.judge))
+    judge_config = None
+    if judge_value:
+        try:
+            judge_config = load_judge(resolve_judge_path(judge_value))
+        except PuncError:
+            if strict:
+                raise
+    needs = dataset_needs(config, base) + generator_needs(generator_spec) + judge_needs(judge_config)
+    return config, needs + scorer_needs(config)
+
+
+def hub_status(path: Path) -> str:
+    """One phrase for `punc ls tasks`: `local`, or which network the task needs and whether it is cached."""
     try:
-        config = load_yaml_model(TaskConfig, path)
+        _, needs = needs_for_task(path, strict=False)
     except PuncError:
         return "invalid (see `punc validate`)"
-    base = path.resolve().parent
-    judge = _task_judge(config, base)
-    needs = task_needs(config, base, _task_generator(config, base), judge)
     if not needs:
         return "local"
     where = " and ".join(sorted({"the web" if n.kind == "data files" else "the hub" for n in needs}))
@@ -178,24 +199,7 @@ def hub_status(path: Path) -> str:
     return f"needs {where}; {state}"
 
 
-def _task_generator(config: TaskConfig, base: Path) -> str | None:
-    if not config.generator:
-        return None
-    candidate = base / config.generator
-    return str(candidate.resolve()) if candidate.exists() else config.generator
-
-
-def _task_judge(config: TaskConfig, base: Path) -> JudgeConfig | None:
-    from harness.config.judge import load_judge
-
-    if not config.judge:
-        return None
-    candidate = base / config.judge
-    try:
-        return load_judge(candidate) if candidate.exists() else None
-    except PuncError:
-        return None
-
-
-def describe(needs: list[Need]) -> list[dict[str, Any]]:
-    return [{"kind": n.kind, "role": n.role, "id": n.id, "revision": n.revision} for n in needs]
+def _relative(base: Path, value: str) -> str:
+    """A path relative to the task file when that exists, else the value as given (a hub id)."""
+    candidate = base / value
+    return str(candidate.resolve()) if candidate.exists() else value

@@ -134,7 +134,7 @@ def _quiet_load(*args: Any, **kwargs: Any) -> Any:
 
 def load_prompt_dataset(
     dataset: str,
-    split: str,
+    split: str | None,
     columns: dict[str, str],
     label_columns: list[str] | dict[str, str],
     revision: str | None = None,
@@ -159,13 +159,20 @@ def load_prompt_dataset(
     try:
         if (local / "dataset_info.json").exists() or (local / "state.json").exists():
             loaded = datasets.load_from_disk(str(local))
-            table = loaded[split] if isinstance(loaded, datasets.DatasetDict) else loaded
         else:
             files = local_data_files(data_files)
-            table = _quiet_load(dataset, name, split=split, revision=revision, data_files=files)
+            loaded = _quiet_load(dataset, name, split=split, revision=revision, data_files=files)
+        if isinstance(loaded, datasets.DatasetDict):
+            if split is None and len(loaded) != 1:
+                raise InputError(
+                    where, None, "split", f"one of the splits {sorted(loaded)} (there are several)"
+                )
+            split = split or next(iter(loaded))
+            loaded = loaded[split]
+        table = loaded
     except PuncError:
         raise
-    except (KeyError, ValueError) as exc:
+    except (KeyError, ValueError) as exc:  # an unknown split is a KeyError or a ValueError
         if "split" in str(exc).lower() or isinstance(exc, KeyError):
             raise InputError(where, None, "split", "a split present in the dataset", split) from None
         raise InputError(

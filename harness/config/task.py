@@ -25,7 +25,9 @@ class DatasetSource(BaseModel):
     dataset: str
     name: str | None = None
     data_files: str | list[str] | None = None
-    split: str = "train"
+    split: str | None = Field(
+        default="train", description="null: the dataset's only split, whatever its name"
+    )
     revision: str | None = None
     id_column: str | None = None
     text_column: str = "text"
@@ -71,7 +73,7 @@ class DatasetSource(BaseModel):
         )
 
     def describe(self) -> str:
-        return self.dataset + (f"/{self.name}" if self.name else "") + f"[{self.split}]"
+        return self.dataset + (f"/{self.name}" if self.name else "") + f"[{self.split or 'its only split'}]"
 
 
 class ScorerSpec(BaseModel):

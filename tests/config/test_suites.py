@@ -105,8 +105,12 @@ def test_t2i_compbench_reads_one_configuration_per_category(tmp_path):
     shipped = yaml.safe_load((TASKS / "t2i_compbench.yaml").read_text())["prompts"]
     root = tmp_path / "t2i"
     configs, expected = [], []
+    # as on the hub: one split per configuration, named `val` except where the upload named it otherwise
+    odd_split = {"non_spatial_val": "spatial_val", "3d_spatial_val": "spatial_val"}
     for n, source in enumerate(shipped):
-        name, split = source["name"], source["split"]
+        assert source["split"] is None
+        name = source["name"]
+        split = odd_split.get(name, "val")
         texts = [f"prompt {k} of {name}" for k in range(n % 3 + 1)]
         (root / name).mkdir(parents=True)
         pq.write_table(pa.table({"text": texts}), root / name / f"{split}-00000-of-00001.parquet")
@@ -118,6 +122,25 @@ def test_t2i_compbench_reads_one_configuration_per_category(tmp_path):
     task = load_task(path)
     assert [(p.id, p.text, p.category) for p in task.prompts] == expected
     assert len({p.category for p in task.prompts}) == 8
+
+
+def test_a_dataset_with_several_splits_needs_one_named(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    root = tmp_path / "two"
+    root.mkdir()
+    for split in ("val", "test"):
+        pq.write_table(pa.table({"text": [f"a {split} prompt"]}), root / f"{split}-00000-of-00001.parquet")
+    (tmp_path / "t.yaml").write_text(
+        yaml.safe_dump({"name": "t", "prompts": {"dataset": str(root), "split": None}})
+    )
+    code, out, err = run_punc("validate", str(tmp_path / "t.yaml"))
+    assert code == 2 and "field 'split': expected one of the splits ['test', 'validation']" in err
+    (tmp_path / "t.yaml").write_text(
+        yaml.safe_dump({"name": "t", "prompts": {"dataset": str(root), "split": "test"}})
+    )
+    assert [p.text for p in load_task(tmp_path / "t.yaml").prompts] == ["a test prompt"]
 
 
 def test_tifa_json_array_keeps_its_ids(tmp_path):

@@ -19,26 +19,17 @@ def prefetch(
     ),
 ) -> None:
     """Fill the local caches (Hugging Face hub and datasets caches) so `punc eval` can run with HF_HUB_OFFLINE=1."""
-    from harness.config._yaml import load_yaml_model
-    from harness.config.judge import load_judge
-    from harness.config.task import TaskConfig, load_task
     from harness.errors import PuncError
     from harness.hub import offline_reason
-    from harness.locate import resolve_judge_path, resolve_task_path
-    from harness.prefetch import dataset_needs, fetch, generator_needs, is_cached, judge_needs, scorer_needs
+    from harness.locate import resolve_task_path
+    from harness.prefetch import fetch, is_cached, needs_for_task
 
     path = resolve_task_path(task)
-    config = load_yaml_model(TaskConfig, path)
-    base = path.resolve().parent
-    generator_spec = generator or (config.generator and _relative(base, config.generator))
-    judge_value = judge or (config.judge and _relative(base, config.judge))
-    judge_config = load_judge(resolve_judge_path(judge_value)) if judge_value else None
-    needs = dataset_needs(config, base) + generator_needs(generator_spec) + judge_needs(judge_config)
-    needs += scorer_needs(config)
-    if not generator_spec:
-        typer.echo("note: no generator given (task names none; pass --generator to prefetch its weights)")
-    if not judge_value:
-        typer.echo("note: no judge given (task names none; pass --judge to prefetch its weights)")
+    config, needs = needs_for_task(path, generator, judge)
+    if not (generator or config.generator):
+        typer.echo("note: no generator given (the task names none; pass --generator to prefetch its weights)")
+    if not (judge or config.judge):
+        typer.echo("note: no judge given (the task names none; pass --judge to prefetch its weights)")
 
     missing = []
     for need in needs:
@@ -65,7 +56,6 @@ def prefetch(
         raise PuncError(
             f"{len(failures)} of {len(needs)} item(s) could not be fetched; the others are cached"
         )
-    load_task(path)  # the prompt set now loads from the caches alone
     left = [n.label for n in needs if not is_cached(n)]
     if left:
         raise PuncError("still not in the cache after fetching: " + ", ".join(left))
@@ -74,8 +64,3 @@ def prefetch(
     typer.echo(
         f"ready: everything {config.name} needs ({len(needs)} item(s)) is cached; the run can go offline: {command}"
     )
-
-
-def _relative(base, value: str) -> str:
-    candidate = base / value
-    return str(candidate.resolve()) if candidate.exists() else value

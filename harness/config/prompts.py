@@ -9,7 +9,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from harness.config._yaml import key_path
-from harness.errors import InputError, InputErrors
+from harness.config.data_files import local_data_files
+from harness.errors import InputError, InputErrors, PuncError
 from harness.safe_ids import check_safe_id
 from harness.safe_load import json_lines, load_json
 
@@ -106,46 +107,105 @@ def load_prompt_file(path: str | Path) -> list[PromptRecord]:
     return validate_records(_jsonl_rows(path), path)
 
 
+def _quiet_load(*args: Any, **kwargs: Any) -> Any:
+    """`datasets.load_dataset` without its progress bars (prompt tables are small; the bars are noise)."""
+    import datasets
+    from datasets.utils.tqdm import are_progress_bars_disabled
+
+    was_disabled = are_progress_bars_disabled()
+    datasets.disable_progress_bars()
+    try:
+        return datasets.load_dataset(*args, **kwargs)
+    finally:
+        if not was_disabled:
+            datasets.enable_progress_bars()
+
+
 def load_prompt_dataset(
-    dataset: str, split: str, columns: dict[str, str], label_columns: list[str], revision: str | None = None
+    dataset: str,
+    split: str | None,
+    columns: dict[str, str],
+    label_columns: list[str] | dict[str, str],
+    revision: str | None = None,
+    *,
+    name: str | None = None,
+    data_files: str | list[str] | None = None,
+    id_prefix: str = "",
+    labels: dict[str, Any] | None = None,
+    collapse_duplicate_ids: bool = False,
 ) -> list[PromptRecord]:
-    """Load prompts from a `datasets` dataset (hub id, local script-free folder, or `save_to_disk` folder)."""
+    """Load prompts from a `datasets` dataset: a hub id, a local folder of data files, a `save_to_disk`
+    folder, or a packaged builder (`json`, `csv`, `parquet`) reading `data_files`.
+
+    `id_prefix` and the constant `labels` let several sources form one prompt set;
+    `collapse_duplicate_ids` keeps one prompt per id for tables with one row per question (DSG-1k).
+    """
     import datasets
 
+    label_names = label_columns if isinstance(label_columns, dict) else {c: c for c in label_columns}
     local = Path(dataset)
+    where = (data_files if isinstance(data_files, str) else dataset) + (f"/{name}" if name else "")
     try:
         if (local / "dataset_info.json").exists() or (local / "state.json").exists():
             loaded = datasets.load_from_disk(str(local))
-            table = loaded[split] if isinstance(loaded, datasets.DatasetDict) else loaded
         else:
-            table = datasets.load_dataset(dataset, split=split, revision=revision)
-    except KeyError:
-        raise InputError(dataset, None, "split", "a split present in the dataset", split) from None
+            files = local_data_files(data_files)
+            loaded = _quiet_load(dataset, name, split=split, revision=revision, data_files=files)
+        if isinstance(loaded, datasets.DatasetDict):
+            if split is None and len(loaded) != 1:
+                raise InputError(
+                    where, None, "split", f"one of the splits {sorted(loaded)} (there are several)"
+                )
+            split = split or next(iter(loaded))
+            loaded = loaded[split]
+        table = loaded
+    except PuncError:
+        raise
+    except (KeyError, ValueError) as exc:  # an unknown split is a KeyError or a ValueError
+        if "split" in str(exc).lower() or isinstance(exc, KeyError):
+            raise InputError(where, None, "split", "a split present in the dataset", split) from None
+        raise InputError(
+            where, None, "dataset", "a loadable dataset", f"{type(exc).__name__}: {exc}"
+        ) from None
     except Exception as exc:  # datasets raises many types for missing/unreachable data
         raise InputError(
-            dataset,
+            where,
             None,
             "dataset",
-            "a local dataset folder, or a hub id reachable now (set HF_HUB_OFFLINE=1 and prefetch when offline)",
+            "a local dataset folder, or a hub id reachable now (run `punc prefetch TASK` where there is "
+            "network, then set HF_HUB_OFFLINE=1)",
             f"{type(exc).__name__}: {exc}",
         ) from None
     missing = [
-        c
-        for c in [columns.get("id"), columns.get("text"), *label_columns]
-        if c and c not in table.column_names
+        c for c in [columns.get("id"), columns.get("text"), *label_names] if c and c not in table.column_names
     ]
     if missing:
-        raise InputError(dataset, None, "columns", f"columns present in {table.column_names}", missing)
+        raise InputError(where, None, "columns", f"columns present in {table.column_names}", missing)
 
     def rows() -> Iterable[tuple[int, Any]]:
+        texts: dict[str, tuple[int, Any]] = {}
         for index, row in enumerate(table, start=1):
-            labels = {name: row[name] for name in label_columns}
+            row_labels = {**(labels or {}), **{label: row[column] for column, label in label_names.items()}}
             if columns.get("labels") and isinstance(row.get(columns["labels"]), dict):
-                labels = {**row[columns["labels"]], **labels}
-            pid = row[columns["id"]] if columns.get("id") else f"p{index:05d}"
-            yield index, {"id": str(pid), "text": row[columns["text"]], "labels": labels}
+                row_labels = {**row[columns["labels"]], **row_labels}
+            raw_id = row[columns["id"]] if columns.get("id") else f"p{index:05d}"
+            pid = f"{id_prefix}{raw_id}"
+            text = row[columns["text"]]
+            if collapse_duplicate_ids and pid in texts:
+                first_line, first_text = texts[pid]
+                if first_text != text:
+                    raise InputError(
+                        f"{where}[{split}]",
+                        index,
+                        "text",
+                        f"the text of row {first_line}, which has the same id {pid!r} (rows sharing an id are one prompt)",
+                        text,
+                    )
+                continue
+            texts[pid] = (index, text)
+            yield index, {"id": pid, "text": text, "labels": row_labels}
 
-    return validate_records(rows(), f"{dataset}[{split}]")
+    return validate_records(rows(), f"{where}[{split}]")
 
 
 def load_prompts(paths: list[Path]) -> list[PromptRecord]:

@@ -18,16 +18,65 @@ MAX_SEED = 2**62
 
 
 class DatasetSource(BaseModel):
-    """A prompt set stored as a `datasets` dataset; columns map dataset columns to id, text and labels."""
+    """A prompt set stored as a `datasets` dataset; columns map dataset columns to id, text and labels.
+
+    `dataset` is a hub id, a local folder, or a packaged builder (`json`, `csv`, `parquet`) that reads
+    `data_files` (local paths or URLs). `name` picks a configuration (subset) of a hub dataset.
+    """
 
     model_config = ConfigDict(extra="forbid")
     dataset: str
-    split: str = "train"
+    name: str | None = None
+    data_files: str | list[str] | None = None
+    split: str | None = Field(
+        default="train", description="null: the dataset's only split, whatever its name"
+    )
     revision: str | None = None
     id_column: str | None = None
     text_column: str = "text"
     labels_column: str | None = None
-    label_columns: list[str] = Field(default_factory=list)
+    label_columns: list[str] | dict[str, str] = Field(
+        default_factory=list,
+        description="columns kept as labels; a mapping renames them (Category: category)",
+    )
+    id_prefix: str = ""
+    labels: dict[str, Any] = Field(
+        default_factory=dict, description="labels every prompt of this source gets"
+    )
+    collapse_duplicate_ids: bool = Field(
+        default=False, description="one prompt per id, for tables with one row per question (DSG-1k)"
+    )
+
+    def resolved(self, base: Path) -> DatasetSource:
+        """Local dataset folders and data files relative to the task file become absolute paths."""
+
+        def local(value: str) -> str:
+            return str((base / value).resolve()) if (base / value).exists() else value
+
+        files = self.data_files
+        if isinstance(files, str):
+            files = local(files)
+        elif files is not None:
+            files = [local(f) for f in files]
+        return self.model_copy(update={"dataset": local(self.dataset), "data_files": files})
+
+    def load(self) -> list[PromptRecord]:
+        columns = {"id": self.id_column or "", "text": self.text_column, "labels": self.labels_column or ""}
+        return load_prompt_dataset(
+            self.dataset,
+            self.split,
+            columns,
+            self.label_columns,
+            self.revision,
+            name=self.name,
+            data_files=self.data_files,
+            id_prefix=self.id_prefix,
+            labels=self.labels,
+            collapse_duplicate_ids=self.collapse_duplicate_ids,
+        )
+
+    def describe(self) -> str:
+        return self.dataset + (f"/{self.name}" if self.name else "") + f"[{self.split or 'its only split'}]"
 
 
 class ScorerSpec(BaseModel):
@@ -41,7 +90,7 @@ class TaskConfig(BaseModel):
     name: str
     version: str = "1"
     description: str = ""
-    prompts: str | list[str] | DatasetSource
+    prompts: str | list[str] | DatasetSource | list[DatasetSource]
     images_per_prompt: int = Field(default=4, ge=1, le=1024)
     seed: int = Field(default=0, ge=0, le=MAX_SEED)
     seeds: list[Annotated[int, Field(ge=0, le=MAX_SEED)]] | None = None
@@ -178,21 +227,41 @@ class LoadedTask(BaseModel):
         return sha256_json(settings)
 
 
+def dataset_sources(config: TaskConfig) -> list[DatasetSource]:
+    """The task's `datasets` sources (empty for a task made of JSONL files)."""
+    if isinstance(config.prompts, DatasetSource):
+        return [config.prompts]
+    if isinstance(config.prompts, list) and config.prompts and isinstance(config.prompts[0], DatasetSource):
+        return list(config.prompts)  # type: ignore[arg-type]
+    return []
+
+
 def load_task(path: str | Path) -> LoadedTask:
     path = Path(path)
     config = load_yaml_model(TaskConfig, path)
     base = path.resolve().parent
-    if isinstance(config.prompts, DatasetSource):
-        src = config.prompts
-        dataset = str((base / src.dataset).resolve()) if (base / src.dataset).exists() else src.dataset
-        columns = {"id": src.id_column or "", "text": src.text_column, "labels": src.labels_column or ""}
-        prompts = load_prompt_dataset(dataset, src.split, columns, src.label_columns, src.revision)
-        files = [f"{dataset}[{src.split}]"]
+    sources = dataset_sources(config)
+    if sources:
+        prompts = []
+        owners: dict[str, str] = {}
+        for source in (s.resolved(base) for s in sources):
+            for record in source.load():
+                if record.id in owners:
+                    raise InputError(
+                        path,
+                        "key prompts",
+                        "id_prefix",
+                        f"ids not already used by {owners[record.id]}",
+                        record.id,
+                    )
+                owners[record.id] = source.describe()
+                prompts.append(record)
+        files = [s.resolved(base).describe() for s in sources]
     else:
         names = [config.prompts] if isinstance(config.prompts, str) else config.prompts
         if not names:
             raise InputError(path, "key prompts", "prompts", "a prompt file path or a list of them")
-        paths = [(base / name).resolve() for name in names]
+        paths = [(base / name).resolve() for name in names]  # type: ignore[operator]
         for name, resolved in zip(names, paths, strict=True):
             if not resolved.is_file():
                 raise InputError(path, "key prompts", "prompts", "a path to an existing JSONL file", name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import importlib
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,11 @@ from harness.errors import PuncError
 from harness.generators.base import GeneratedImage, Generator, ImageRequest
 
 ENTRY_POINT_GROUP = "punc.generators"
+#: images other tools already made, read in their own layouts (pre-made generators)
+IMPORTERS = {
+    "geneval": "harness.generators.geneval_folder:GenEvalFolderGenerator",
+    "t2i_compbench": "harness.generators.t2i_compbench_folder:T2ICompBenchFolderGenerator",
+}
 
 __all__ = ["GeneratedImage", "Generator", "ImageRequest", "available_generators", "resolve_generator"]
 
@@ -21,6 +27,8 @@ def available_generators() -> dict[str, str]:
     found.setdefault("diffusers", "harness.generators.diffusers_pipeline:DiffusersGenerator")
     found.setdefault("premade", "harness.generators.premade:PremadeGenerator")
     found.setdefault("openai-images", "harness.generators.api_images:OpenAIImagesGenerator")
+    for kind, target in IMPORTERS.items():
+        found.setdefault(kind, target)
     return found
 
 
@@ -36,6 +44,9 @@ def _load_kind(kind: str) -> type[Generator]:
             from harness.generators.premade import PremadeGenerator as cls
         elif kind == "openai-images":
             from harness.generators.api_images import OpenAIImagesGenerator as cls
+        elif kind in IMPORTERS:
+            module, _, name = IMPORTERS[kind].partition(":")
+            cls = getattr(importlib.import_module(module), name)
         else:
             known = ", ".join(sorted(available_generators()))
             raise PuncError(f"generator kind '{kind}' is not registered (known: {known})")
@@ -67,6 +78,6 @@ def split_spec(spec: str) -> tuple[str, str]:
 def resolve_generator(spec: str, **options: Any) -> Generator:
     kind, argument = split_spec(spec)
     cls = _load_kind(kind)
-    if kind == "premade":
+    if kind == "premade" or kind in IMPORTERS:
         options = {}
     return cls(argument, **{k: v for k, v in options.items() if v is not None})

@@ -71,7 +71,12 @@ def ls(what: Listing = typer.Argument(..., help="What to list.")) -> None:
     """
     from harness.locate import shipped_names
 
-    if what in (Listing.tasks, Listing.judges):
+    if what == Listing.tasks:
+        from harness.prefetch import hub_status
+
+        for name, path in shipped_names(what.value).items():
+            typer.echo(f"{name:<28} {path}  [{hub_status(Path(path))}]")
+    elif what == Listing.judges:
         for name, path in shipped_names(what.value).items():
             typer.echo(f"{name:<28} {path}")
     elif what == Listing.scorers:

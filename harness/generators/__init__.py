@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import re
 import importlib
+import re
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any

@@ -22,7 +22,9 @@ background.
 
 - Components: `AutoencoderKL` (32x32x3 <-> 8x8x4, channels 16/32/64), `UNet2DConditionModel`
   (8x8 -> 4x4 -> 2x2, channels 32/64/64, cross-attention dim 64, v-prediction), `CLIPTextModel` (2 layers, width 64, 32 tokens),
-  `CLIPTokenizer` written offline (whole words of the training vocabulary + single characters),
+  `CLIPTokenizer` written offline (whole words of the training vocabulary + single characters; world v2
+  added one whole-word token for every other world word, with untrained embedding rows drawn from CLIP's
+  initialisation: `harness/world/tokenizer.py`),
   `DPMSolverMultistepScheduler`; `safety_checker=None`, `requires_safety_checker=False`.
 - Trained on: renders from `harness/world/render.py` of shapes circle, square, triangle, star,
   cross; colours red, green, blue, yellow, white; sizes small/large; positions top left, top right,

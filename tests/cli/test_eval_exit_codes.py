@@ -6,7 +6,6 @@ the first image; 130: interrupted, with the count of finished items kept on disk
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from tiny_judges import build_tiny_captioner
 from tiny_pipelines import build_tiny_sd_pipeline
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,10 +38,7 @@ def punc(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: int 
 def ws(tmp_path_factory) -> Path:
     """Prompts of three shifts, a complete folder of pre-made images and a tiny local captioner."""
     root = tmp_path_factory.mktemp("exit")
-    spec = importlib.util.spec_from_file_location("judge_tiny", ROOT / "tests" / "judges" / "tiny_models.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.build_tiny_captioner(root / "cap")
+    build_tiny_captioner(root / "cap")
     (root / "j.yaml").write_text("name: tinycap\nbackend: transformers\nmodel: cap\nmax_new_tokens: 6\n")
     rows = [{"id": pid, "text": f"a red circle {pid}", "labels": {"shift": s}} for pid, s in SHIFTS.items()]
     (root / "p.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")

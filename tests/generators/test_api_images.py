@@ -138,7 +138,7 @@ def test_eval_resumes_without_paying_twice(tmp_path, local, monkeypatch):
             "-q",
         ]
         code, _, err = run_punc(*argv)
-        assert code == 0, err
+        assert code == 1, err  # finished with two failed images (issue 12: exit code 1)
         first = json.loads((tmp_path / "run" / "results.json").read_text())
         assert first["counts"]["images"] == 4 and first["counts"]["failed_images"] == 2
         assert plan.counts["two green trees"] == 4  # 2 images x (1 try + 1 retry)

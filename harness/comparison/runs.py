@@ -74,6 +74,7 @@ def load_run_values(run_dir: Path, scorer: str | None = None) -> RunValues:
             values[prompt.prompt_id] = {k: unc[k].mean for k in UNCERTAINTY_KEYS}
             labels[prompt.prompt_id] = prompt.labels
     cost = getattr(results, "cost", None)
+    cost = cost.model_dump(mode="json") if hasattr(cost, "model_dump") else cost
     return RunValues(
         path=run_dir,
         name=_label(run_dir, results),

@@ -72,7 +72,9 @@ def _number(value: Any) -> float | None:
 
 def _cost(results: Results) -> dict[str, float | None] | None:
     """Device-seconds and USD of the run when results.json has the optional `cost` field."""
-    raw = (results.model_extra or {}).get("cost")
+    raw = getattr(results, "cost", None)
+    if hasattr(raw, "model_dump"):  # the schema's RunCost
+        raw = raw.model_dump(mode="json")
     if not isinstance(raw, dict):
         return None
     cost = {"device_seconds": _number(raw.get("device_seconds")), "total_usd": _number(raw.get("total_usd"))}

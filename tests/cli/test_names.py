@@ -29,6 +29,7 @@ def listed(what: str) -> dict[str, Path]:
 @pytest.mark.parametrize("what", ["tasks", "judges"])
 def test_listed_names_resolve_to_the_listed_file(what, tmp_path, monkeypatch):
     from harness.locate import resolve_judge_path, resolve_task_path
+    from harness.prefetch import hub_status
 
     names = listed(what)
     assert names, f"punc ls {what} printed nothing"
@@ -36,7 +37,12 @@ def test_listed_names_resolve_to_the_listed_file(what, tmp_path, monkeypatch):
     resolve = resolve_task_path if what == "tasks" else resolve_judge_path
     for name, path in names.items():
         assert resolve(name).resolve() == path.resolve(), name
-        assert punc("validate", str(resolve(name)), cwd=tmp_path).returncode == 0, name
+        done = punc("validate", str(resolve(name)), cwd=tmp_path)
+        if what == "tasks" and hub_status(path).startswith("needs"):
+            # a standard suite loads from the hub or the web: offline it must say how to prefetch it
+            assert done.returncode == 2 and "punc prefetch" in done.stderr, (name, done.stderr)
+        else:
+            assert done.returncode == 0, (name, done.stderr)
 
 
 def test_nested_judge_names_are_listed_bare():

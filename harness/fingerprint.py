@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from pathlib import Path
@@ -29,16 +30,26 @@ def sha256_file(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+@functools.lru_cache(maxsize=8)
+def _whole_file_sha256(path: str, size: int, mtime_ns: int) -> str:
+    """Cached per (path, size, mtime): a run asks for a checkpoint's identity more than once."""
+    return sha256_file(path)
+
+
 def local_model_identity(path: str | Path) -> str | None:
     """A cheap content identity for a local model folder (or file), standing in for a hub revision.
 
     Hashes every model file's relative name, size and first and last 64 KiB, so retrained weights
     change the identity without reading gigabytes; model cards (*.md) are left out. Returns None when
-    the path is not local.
+    the path is not local. A single-file `.safetensors` checkpoint gets its whole-file sha256 (the
+    hash model sites publish): merges and fine-tunes often keep the file's size and both edges.
     """
     root = Path(path)
     if not root.exists():
         return None
+    if root.is_file() and root.suffix.lower() == ".safetensors":
+        stat = root.stat()
+        return "sha256:" + _whole_file_sha256(str(root.resolve()), stat.st_size, stat.st_mtime_ns)
     files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
     digest = hashlib.sha256()
     for file in files:

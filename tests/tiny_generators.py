@@ -425,6 +425,22 @@ def build_qwenimage(path: Path, seed: int = 0) -> Path:
 
 
 #: architecture -> (builder, generator_kwargs a tiny model of it needs, image side in pixels)
+SINGLE_FILE_CONFIG = "sd15-single-file-config"
+
+
+def build_sd15_single_file(path: Path, seed: int = 0) -> Path:
+    """SD1.5 as ONE original-layout `.safetensors` file (tests/single_file_checkpoints.py), with a weightless
+    config folder `SINGLE_FILE_CONFIG` beside it; returns the file."""
+    import shutil
+
+    from single_file_checkpoints import strip_weights, write_original_sd15_checkpoint
+
+    folder = build_sd15(path.parent / f"{path.name}-diffusers", seed)
+    checkpoint = write_original_sd15_checkpoint(folder, path.parent / f"{path.name}.safetensors")
+    strip_weights(Path(shutil.copytree(folder, path.parent / SINGLE_FILE_CONFIG)))
+    return checkpoint
+
+
 GENERATORS: dict[str, tuple[Callable[[Path, int], Path], dict, int]] = {
     "SD1.5": (build_sd15, {}, 32),
     "SDXL": (build_sdxl, {}, 32),
@@ -436,4 +452,6 @@ GENERATORS: dict[str, tuple[Callable[[Path, int], Path], dict, int]] = {
     "Flux-schnell": (build_flux_schnell, {}, 32),
     "Flux2-klein": (build_flux2_klein, {"text_encoder_out_layers": [1]}, 32),
     "QwenImage": (build_qwenimage, {}, 32),
+    # the config folder is task-relative: the matrix writes tasks one level above its models/ folder
+    "SD1.5 single file": (build_sd15_single_file, {"config": f"models/{SINGLE_FILE_CONFIG}"}, 32),
 }

@@ -11,6 +11,12 @@ from harness.errors import PuncError
 from harness.fingerprint import local_model_identity
 from harness.generators.base import GeneratedImage, Generator, ImageRequest
 from harness.generators.call_fitting import FittedCall, TaskSettings, fit_call
+from harness.generators.single_file import (
+    SINGLE_FILE_KWARGS,
+    inferred_config_repo,
+    is_single_file,
+    load_single_file_pipeline,
+)
 from harness.hub import resolve_model_source
 
 if TYPE_CHECKING:
@@ -45,9 +51,14 @@ def pick_dtype(device: str, requested: str | None = None) -> Any:
 
 
 def load_pipeline(
-    spec: str, device: str | None = None, dtype: str | None = None, revision: str | None = None
+    spec: str,
+    device: str | None = None,
+    dtype: str | None = None,
+    revision: str | None = None,
+    single_file_options: dict[str, Any] | None = None,
 ):
-    """Load with `DiffusionPipeline.from_pretrained`, the same code for hub ids and local folders."""
+    """Load with `DiffusionPipeline.from_pretrained`, the same code for hub ids and local folders; a
+    `.safetensors` file goes through `from_single_file` (harness/generators/single_file.py)."""
     import diffusers
     from diffusers import DiffusionPipeline
     from packaging.version import Version
@@ -58,14 +69,21 @@ def load_pipeline(
     diffusers.utils.logging.disable_progress_bar()
     # diffusers renamed `torch_dtype` to `dtype` (0.36); older releases only know the former
     dtype_key = "dtype" if Version(diffusers.__version__) >= Version("0.36") else "torch_dtype"
+    if is_single_file(spec):
+        pipe, _ = load_single_file_pipeline(spec, single_file_options or {}, {dtype_key: torch_dtype})
+        return _ready(pipe, device), device, torch_dtype
     try:
         pipe = DiffusionPipeline.from_pretrained(spec, revision=revision, **{dtype_key: torch_dtype})
     except (OSError, ValueError) as exc:
         raise PuncError(f"could not load diffusers pipeline '{spec}': {exc}") from None
+    return _ready(pipe, device), device, torch_dtype
+
+
+def _ready(pipe: Any, device: str) -> Any:
     pipe = pipe.to(device)
     if hasattr(pipe, "set_progress_bar_config"):
         pipe.set_progress_bar_config(disable=True)
-    return pipe, device, torch_dtype
+    return pipe
 
 
 class DiffusersGenerator(Generator):
@@ -80,8 +98,16 @@ class DiffusersGenerator(Generator):
     ) -> None:
         self.spec = spec
         self.revision = revision
+        single_file_options = {k: pipeline_kwargs.pop(k) for k in SINGLE_FILE_KWARGS if k in pipeline_kwargs}
+        self.single_file = is_single_file(spec)
+        if single_file_options and not self.single_file:
+            keys = ", ".join(f"generator_kwargs.{k}" for k in single_file_options)
+            raise PuncError(
+                f"{keys}: only for single-file checkpoints (a .safetensors file), not for '{spec}'"
+            )
+        self.single_file_options = single_file_options
         self.pipeline_kwargs = pipeline_kwargs
-        self.pipe, self.device, self.dtype = load_pipeline(spec, device, dtype, revision)
+        self.pipe, self.device, self.dtype = load_pipeline(spec, device, dtype, revision, single_file_options)
         self.batch_size = batch_size or (8 if self.device != "cpu" else 64)
         self.fitted: FittedCall | None = None
         self.unsupported_settings = "refuse"
@@ -93,6 +119,18 @@ class DiffusersGenerator(Generator):
             "model": Path(self.spec).name if local else self.spec,
             "revision": self.revision or (local_model_identity(self.spec) if local else None),
             "pipeline_class": type(self.pipe).__name__,
+            **({"single_file": self._single_file_description()} if self.single_file else {}),
+        }
+
+    def _single_file_description(self) -> dict[str, Any]:
+        config = self.single_file_options.get("config")
+        return {
+            "loader": "from_single_file",
+            "config": Path(config).name
+            if config and Path(config).exists()
+            else config or inferred_config_repo(self.spec),
+            "config_inferred": config is None,
+            "pipeline_class_given": self.single_file_options.get("pipeline_class") is not None,
         }
 
     def preflight(self, task: TaskConfig) -> None:

@@ -177,6 +177,13 @@ class Evaluation:
         if self.ranks.is_main:
             self.store.log_event("stage", stage=stage, **StageTally.combine(everyone))
 
+    def _generator_kwargs(self) -> dict[str, Any]:
+        """The task's generator_kwargs, with a single-file checkpoint's `config` folder relative to the task."""
+        kwargs = dict(self.config.generator_kwargs)
+        if isinstance(kwargs.get("config"), str):
+            kwargs["config"] = self.task.resolve_path(kwargs["config"])
+        return kwargs
+
     # -- stage 1 -----------------------------------------------------------------------------
     def generate(self) -> dict[tuple[str, int], dict[str, Any]]:
         from harness.generators import ImageRequest, resolve_generator
@@ -200,7 +207,7 @@ class Evaluation:
                 device=self.device,
                 dtype=self.o.dtype or c.dtype,
                 batch_size=self.o.batch_size,
-                **c.generator_kwargs,
+                **self._generator_kwargs(),
             )
             self.generator_description = generator.describe()
             try:
@@ -549,7 +556,8 @@ class Evaluation:
         )
         first_recipe = next(iter(images.values()), {}).get("recipe", {})
         generator = self.generator_description or {
-            k: first_recipe.get(k) for k in ("kind", "model", "revision", "pipeline_class", "source")
+            k: first_recipe.get(k)
+            for k in ("kind", "model", "revision", "pipeline_class", "source", "single_file")
         }
         generator = {**{k: v for k, v in generator.items() if v is not None}, "spec": self.o.generator}
         recipe_keys = (

@@ -25,6 +25,7 @@ EXPECTED = {
     "Flux-schnell": ("true_cfg_scale", None),  # no guidance embedding: real CFG is true_cfg_scale
     "Flux2-klein": ("guidance_scale", "takes no 'negative_prompt'"),
     "QwenImage": ("true_cfg_scale", None),
+    "SD1.5 single file": ("guidance_scale", None),  # from_single_file: the same pipeline as SD1.5
 }
 
 

@@ -70,7 +70,7 @@ def load_pipeline(
     # diffusers renamed `torch_dtype` to `dtype` (0.36); older releases only know the former
     dtype_key = "dtype" if Version(diffusers.__version__) >= Version("0.36") else "torch_dtype"
     if is_single_file(spec):
-        pipe, _ = load_single_file_pipeline(spec, single_file_options or {}, {dtype_key: torch_dtype})
+        pipe = load_single_file_pipeline(spec, single_file_options or {}, {dtype_key: torch_dtype})
         return _ready(pipe, device), device, torch_dtype
     try:
         pipe = DiffusionPipeline.from_pretrained(spec, revision=revision, **{dtype_key: torch_dtype})

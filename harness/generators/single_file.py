@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,16 +24,6 @@ PICKLE_SUFFIXES = (".ckpt", ".pt", ".pth", ".bin")
 SINGLE_FILE_KWARGS = ("config", "pipeline_class")
 # What diffusers fetches from the hub for a single file: configs and tokenizer files, no weights.
 CONFIG_PATTERNS = ["**/*.json", "*.json", "*.txt", "**/*.txt", "**/*.model"]
-
-
-@dataclass(frozen=True)
-class SingleFileSource:
-    """Where a single-file pipeline's pieces came from, for the recipe."""
-
-    checkpoint: Path
-    config: str  # the local folder, or the hub id whose configs were used
-    config_inferred: bool
-    pipeline_class: str
 
 
 def _is_hub_id(value: str) -> bool:
@@ -174,9 +163,7 @@ def _pipeline_class(name: str | None, config_folder: str, path: Path) -> type:
     return cls
 
 
-def load_single_file_pipeline(
-    spec: str, options: dict[str, Any], dtype_kwargs: dict[str, Any]
-) -> tuple[Any, SingleFileSource]:
+def load_single_file_pipeline(spec: str, options: dict[str, Any], dtype_kwargs: dict[str, Any]) -> Any:
     """Load `spec` (a .safetensors file) with `PipelineClass.from_single_file`, never touching the network
     except to fetch configs of an inferred hub repo when online."""
     path = Path(spec)
@@ -186,7 +173,7 @@ def load_single_file_pipeline(
         raise PuncError("generator_kwargs.config: expected a local folder or a hub id (a string)")
     inferred = config is None
     repo = _inferred_config_repo(path, checkpoint) if inferred else str(config)
-    if Path(repo).expanduser().is_dir():
+    if not inferred and Path(repo).expanduser().is_dir():
         folder = str(Path(repo).expanduser())
     elif not inferred and not _is_hub_id(repo):
         raise PuncError(
@@ -203,10 +190,31 @@ def load_single_file_pipeline(
             f"{type(exc).__name__}: {exc}\nCheck that generator_kwargs.config (or pipeline_class) matches the "
             "checkpoint's architecture."
         ) from None
-    source = SingleFileSource(
-        checkpoint=path,
-        config=repo if not Path(repo).exists() else Path(folder).name,
-        config_inferred=inferred,
-        pipeline_class=cls.__name__,
-    )
-    return pipe, source
+    missing = _missing_components(pipe, folder)
+    if missing:
+        raise PuncError(
+            f"single-file checkpoint '{path}' loaded as {cls.__name__} without its {', '.join(missing)}: neither the "
+            f"checkpoint nor the configs of '{repo}' provide them, so every image would fail. The checkpoint or "
+            "config is of another architecture: fix generator_kwargs.pipeline_class or generator_kwargs.config."
+        )
+    return pipe
+
+
+def _missing_components(pipe: Any, config_folder: str) -> list[str]:
+    """Components the pipeline cannot run without that came out None (diffusers lets optional-listed ones
+    through silently, e.g. an SD1.5 file loaded as SDXL has no text_encoder_2), unless the config says null."""
+    import inspect
+
+    index_file = Path(config_folder) / "model_index.json"
+    index = json.loads(index_file.read_text()) if index_file.is_file() else {}
+    declared_null = {k for k, v in index.items() if isinstance(v, list) and v and v[0] is None}
+    parameters = inspect.signature(type(pipe).__init__).parameters.values()
+    return [
+        p.name
+        for p in parameters
+        if p.name != "self"
+        and p.default is inspect.Parameter.empty
+        and p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+        and getattr(pipe, p.name, None) is None
+        and p.name not in declared_null
+    ]

@@ -210,6 +210,11 @@ def test_offline_without_configs_stops_with_what_to_do(world, tmp_path):
             "generator_kwargs.config: 'missing-folder/': no such local folder",
         ),
         ({"config": "sd15-config"}, "folder", "generator_kwargs.config: only for single-file checkpoints"),
+        (
+            {"config": "sd15-config", "pipeline_class": "StableDiffusionXLPipeline"},
+            "checkpoint",
+            "loaded as StableDiffusionXLPipeline without its text_encoder_2, tokenizer_2",
+        ),
     ],
 )
 def test_bad_single_file_options_exit_2(world, tmp_path, kwargs, spec, message):

@@ -114,7 +114,7 @@ def _config_folder(repo: str, path: Path, inferred: bool) -> str:
     todo = (
         f"set `generator_kwargs.config` in the task to a local diffusers folder of the same architecture "
         f"(configs and tokenizer suffice, no weights needed), or fetch the configs where there is network with "
-        f"`huggingface-cli download {repo} --include '*.json' '*.txt'` (then HF_HUB_OFFLINE=1 finds them)"
+        f"`hf download {repo} --include '*.json' --include '*.txt'` (then HF_HUB_OFFLINE=1 finds them)"
     )
     if _loading_offline():
         raise PuncError(

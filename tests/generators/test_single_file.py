@@ -192,7 +192,7 @@ def test_offline_without_configs_stops_with_what_to_do(world, tmp_path):
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr
     assert SD15_REPO in proc.stderr and "HF_HUB_OFFLINE=1 is set" in proc.stderr
-    assert "generator_kwargs.config" in proc.stderr and f"huggingface-cli download {SD15_REPO}" in proc.stderr
+    assert "generator_kwargs.config" in proc.stderr and f"hf download {SD15_REPO} --include" in proc.stderr
     assert not (out / "images.jsonl").exists() or not (out / "images.jsonl").read_text()
 
 

@@ -298,6 +298,7 @@ def prompt_only_comparisons(run: RunScores, shift: str, n_boot: int, seed: int) 
                 "ci": bootstrap_ci(pos_s, neg_s, n_boot, seed),
                 "n_pos": len(pos),
                 "n_neg": len(neg),
+                "too_small": min(len(pos), len(neg)) < MIN_DETECTION_SIDE,
                 "cost": None,
             }
         )

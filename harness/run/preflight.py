@@ -71,6 +71,27 @@ def _probe_server(judge: JudgeConfig) -> None:
         ) from None
 
 
+def _check_api_key(judge: JudgeConfig) -> None:
+    """The API key is set and sendable, before anything is sent (a bad key is never quoted back)."""
+    if not judge.api_key_env:
+        return
+    import os
+
+    from harness.redact import SecretRefused, check_key, register
+
+    key = os.environ.get(judge.api_key_env) or None
+    if key is None:
+        raise PuncError(
+            f"judge '{judge.name}': the environment variable {judge.api_key_env} (the API key "
+            f"for {judge.base_url}) is not set or empty"
+        )
+    register(key)  # scrubbed from every message from now on
+    try:
+        check_key(key, f"judge '{judge.name}': environment variable {judge.api_key_env}")
+    except SecretRefused as exc:
+        raise PuncError(str(exc)) from None
+
+
 def check_judge(judge: JudgeConfig) -> None:
     """The backend's package is importable and the model is local, cached, on the hub, or served."""
     package = BACKEND_PACKAGES[judge.backend]
@@ -81,6 +102,7 @@ def check_judge(judge: JudgeConfig) -> None:
             f"package '{package}', which is not installed{extra}"
         )
     if judge.backend == "openai":
+        _check_api_key(judge)
         _probe_server(judge)
         return
     from harness.hub import resolve_model_source

@@ -149,7 +149,7 @@ def test_bad_input_is_a_clear_error(pair: tuple[Path, Path], tmp_path: Path) -> 
     broken.mkdir()
     (broken / "results.json").write_text("{not json")
     done = punc("compare", str(a), str(broken))
-    assert done.returncode == 2 and "results.json: expected the results file as JSON" in done.stderr
+    assert done.returncode == 2 and "results.json at line 1, column 2: expected valid JSON" in done.stderr
 
 
 def test_warns_when_the_resample_floor_forbids_significance(tmp_path: Path) -> None:

@@ -119,9 +119,7 @@ def test_t2i_compbench_ignores_links_that_leave_the_folder(tmp_path):
 
 
 def build_captioner(folder: Path) -> None:
-    spec = importlib.util.spec_from_file_location(
-        "judge_tiny_models", ROOT / "tests" / "judges" / "tiny_models.py"
-    )
+    spec = importlib.util.spec_from_file_location("judge_tiny_models", ROOT / "tests" / "tiny_judges.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     module.build_tiny_captioner(folder)

@@ -47,7 +47,7 @@ def hub_endpoint() -> str:
 def _what_to_do(model: str) -> str:
     return (
         f"pass a local folder instead, or prefetch it where there is network with "
-        f"`huggingface-cli download {model}` (then set HF_HUB_OFFLINE=1 to use the cached copy)"
+        f"`hf download {model}` (then set HF_HUB_OFFLINE=1 to use the cached copy)"
     )
 
 

@@ -178,7 +178,7 @@ def test_exit_2_generator_spec(ws, generator, says):
     args[args.index("-g") + 1] = generator  # as typed, relative to the working directory
     done = punc(*args, cwd=ws)
     _assert_bad_input_before_any_image(done, ws / "run2e", says)
-    assert "huggingface-cli" not in done.stderr and "diffusers pipeline" not in done.stderr
+    assert "hf download" not in done.stderr and "diffusers pipeline" not in done.stderr
 
 
 def test_exit_2_premade_numbered_from_one(ws):

@@ -44,4 +44,4 @@ def test_unreachable_hub_id_fails_at_once_with_advice(monkeypatch):
     with pytest.raises(PuncError) as info:
         resolve_generator("some-org/some-pipeline-that-is-not-cached")
     message = str(info.value)
-    assert "HF_HUB_OFFLINE" in message and "local folder" in message and "huggingface-cli download" in message
+    assert "HF_HUB_OFFLINE" in message and "local folder" in message and "hf download" in message

@@ -208,7 +208,7 @@ def test_hub_id_offline_fails_at_once(monkeypatch, tmp_path):
         TransformersJudge(judge_config("punc-test-org/no-such-judge-model"))
     assert time.monotonic() - start < 5
     message = str(info.value)
-    assert "huggingface-cli download punc-test-org/no-such-judge-model" in message
+    assert "hf download punc-test-org/no-such-judge-model" in message
     assert "local folder" in message and "HF_HUB_OFFLINE" in message
 
 
@@ -228,7 +228,7 @@ def test_hub_id_unreachable_fails_fast(monkeypatch):
     with pytest.raises(PuncError, match="cannot be reached") as info:
         TransformersJudge(judge_config("punc-test-org/no-such-judge-model"))
     assert time.monotonic() - start < 10
-    assert "huggingface-cli download" in str(info.value)
+    assert "hf download" in str(info.value)
 
 
 def test_device_and_dtype_choice(monkeypatch):

@@ -150,7 +150,9 @@ class JudgeServer(BackgroundHTTPServer):
         params = (decoding.temperature, decoding.top_p, decoding.top_k, max_new_tokens)
         pending = _Pending(item=item, params=params)
         self._queue.put(pending)
-        pending.done.wait()
+        while not pending.done.wait(timeout=0.2):
+            if self._stop.is_set():  # stopped with this request still queued: answer, never hang
+                return GenerationOutput(error="the judge server is shutting down")
         assert pending.output is not None
         return pending.output
 

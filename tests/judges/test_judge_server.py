@@ -284,3 +284,26 @@ def test_seed_helper_is_stable():
     assert sample_seed(0, "k", 0) == sample_seed(0, "k", 0)
     assert len({sample_seed(0, "k", i) for i in range(50)}) == 50
     assert all(0 <= sample_seed(s, "k", 1) < 2**31 for s in range(20))
+
+
+def test_a_request_queued_when_the_server_stops_is_answered_not_left_waiting(captioner_judge, images):
+    """A worker blocked on a queued request kept the interpreter from exiting (CI hung after its summary)."""
+    server = JudgeServer(captioner_judge, port=0)  # never started: nothing will ever take the queue
+    try:
+        item = GenerationItem(image=images[0], instruction="Describe this image.", seed=0)
+        answers = []
+        worker = threading.Thread(
+            target=lambda: answers.append(
+                server.submit(item, captioner_judge.config.decoding, max_new_tokens=8)
+            ),
+            daemon=True,
+        )
+        worker.start()
+        time.sleep(0.3)
+        assert worker.is_alive()  # waiting for the batcher
+        server._stop.set()  # what stop() sets; stop() itself needs a started server
+        worker.join(timeout=5)
+        assert not worker.is_alive()
+        assert answers and answers[0].error == "the judge server is shutting down"
+    finally:
+        server.httpd.server_close()

@@ -11,8 +11,8 @@ What `ThreadingHTTPServer` lacks for a machine shared with other people's client
 - an idle timeout (a keep-alive connection with no next request is closed) and a read deadline (the
   request line, headers and body must arrive within `read_timeout_s` in total, so a client that
   trickles one byte at a time cannot hold a worker);
-- `read_json_body()`: Content-Length checked (400 if missing or not a number, 413 above the cap),
-  the body parsed by harness.safe_load (depth, duplicate keys, huge integers) and answered 400.
+- `read_body()` / `parse_json_body()`: Content-Length checked (400 if not a number, 411 chunked, 413
+  above the cap), the body parsed by harness.safe_load (depth, duplicate keys, huge integers), 400.
 """
 
 from __future__ import annotations
@@ -34,6 +34,10 @@ from harness.safe_load import parse_json
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 << 20
+
+
+#: what `JsonHandler._parse_body` returns once it has answered 400
+INVALID_BODY = object()
 
 
 class HttpError(Exception):
@@ -178,14 +182,16 @@ class HardenedHandler(BaseHTTPRequestHandler):
         self.request_read()
         return data
 
-    def read_json_body(self) -> Any:
-        """The body parsed as JSON by harness.safe_load; HttpError 400 says what is wrong."""
-        raw = self.read_body()
+    @staticmethod
+    def parse_json_body(raw: bytes) -> Any:
+        """A request body parsed by harness.safe_load (empty: None); HttpError 400 says what is wrong."""
+        if not raw:
+            return None
         try:
             return parse_json(raw.decode("utf-8"))
         except UnicodeDecodeError:
             raise HttpError(400, "the body is not UTF-8 JSON") from None
-        except ValueError as exc:
+        except ValueError as exc:  # not JSON, too deep, repeated keys, huge integers
             raise HttpError(400, f"the body is not acceptable JSON: expected {exc}") from None
 
 
@@ -326,6 +332,14 @@ class JsonHandler(HardenedHandler):
         except HttpError as exc:
             self.send_http_error(exc)
             return None
+
+    def _parse_body(self, raw: bytes) -> Any:
+        """The JSON body, or INVALID_BODY after answering 400 (one parser for every server's routes)."""
+        try:
+            return self.parse_json_body(raw)
+        except HttpError as exc:
+            self.send_http_error(exc)
+            return INVALID_BODY
 
     def _route(self) -> str:
         return self.path.split("?")[0].rstrip("/")

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 import secrets
 import threading
 import time
@@ -23,7 +22,7 @@ from typing import Any
 from harness.generators.base import ImageRequest
 from harness.generators.call_fitting import TaskSettings, fit_call
 from harness.generators.diffusers_pipeline import DiffusersGenerator
-from harness.http_server import BackgroundHTTPServer, JsonHandler
+from harness.http_server import INVALID_BODY, BackgroundHTTPServer, JsonHandler
 
 #: request fields beyond OpenAI's that this server honours
 PUNC_PARAMETERS = ("seed", "negative_prompt", "num_inference_steps", "guidance_scale")
@@ -213,11 +212,11 @@ class ImageHandler(JsonHandler):
         if not server.authorized(self.headers.get("Authorization")):
             self._send_error(401, "invalid or missing API key", "authentication_error")
             return
-        try:
-            settings = parse_generation_request(json.loads(raw or b"null"))
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            self._send_error(400, "the body is not JSON")
+        body = self._parse_body(raw)
+        if body is INVALID_BODY:
             return
+        try:
+            settings = parse_generation_request(body)
         except BadRequest as exc:
             self._send_error(400, str(exc))
             return

@@ -28,7 +28,7 @@ from pydantic import ValidationError
 
 from harness.config.judge import DecodingConfig
 from harness.errors import PuncError, printable
-from harness.http_server import BackgroundHTTPServer, JsonHandler
+from harness.http_server import INVALID_BODY, BackgroundHTTPServer, JsonHandler
 from harness.judges._images import data_url_payload, data_url_to_image
 from harness.judges.transformers_backend import GenerationItem, GenerationOutput, TransformersJudge
 from harness.safe_load import parse_json
@@ -297,13 +297,8 @@ class _Handler(JsonHandler):
         if not server.authorized(self.headers.get("Authorization")):
             self._send_error(401, "invalid or missing API key", "authentication_error")
             return
-        try:
-            body = parse_json(raw.decode("utf-8")) if raw else None
-        except UnicodeDecodeError:
-            self._send_error(400, "the body is not UTF-8 JSON")
-            return
-        except ValueError as exc:  # not JSON, too deep, repeated keys, huge integers
-            self._send_error(400, f"the body is not acceptable JSON: expected {exc}")
+        body = self._parse_body(raw)
+        if body is INVALID_BODY:
             return
         try:
             instruction, image_url = parse_chat_request(body)

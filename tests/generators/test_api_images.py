@@ -94,6 +94,17 @@ def test_settings_an_api_does_not_list_are_refused_before_any_request(local):
         assert server.stats["requests"] == 0
 
 
+def test_malformed_bodies_are_answered_400_by_the_shared_safe_parser(local):
+    """The images route once parsed with plain json.loads: deep nesting killed the handler unanswered."""
+    with ImageServer(local, model_name="tiny-sd") as server:
+        url = server.base_url + "/images/generations"
+        for body in (b"[" * 5000 + b"]" * 5000, b'{"prompt": "a", "prompt": "b"}', b"\xff", b"{"):
+            answer = httpx.post(url, content=body, timeout=30)
+            assert answer.status_code == 400, body[:20]
+            assert "the body is not" in answer.json()["error"]["message"]
+        assert server.stats.get("images", 0) == 0
+
+
 def test_missing_key_variable_is_an_error_without_the_key(monkeypatch):
     monkeypatch.delenv("PUNC_TEST_IMAGES_KEY", raising=False)
     with pytest.raises(PuncError, match="PUNC_TEST_IMAGES_KEY"):

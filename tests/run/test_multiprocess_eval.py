@@ -34,9 +34,11 @@ def command(out: Path, judge: Path, processes: int) -> list[str]:
     return [
         str(PUNC), "eval", str(ROOT / "tasks" / "world_default.yaml"), "--limit", str(LIMIT), "-k", str(K),
         "--judge", str(judge), "--out", str(out), "--batch-size", "2", "--score-batch-size", "4",
-        "--device", "cpu", "-q", "--num-processes", str(processes),
+        "--device", "cpu", "-q", "--num-processes", str(processes), "--threads", "1",
         "--judge-price-per-call", "0.002", "--device-hour-usd", "3.6",
     ]  # fmt: skip
+    # One torch thread in every process: a float sum split over 2 threads may round differently from
+    # one thread, and on some prompts that flips a PNG pixel (seen on world_ood.000 of world v2.1).
 
 
 def run(out: Path, judge: Path, processes: int) -> None:

@@ -351,11 +351,14 @@ def build_bias_probe(seed: int = SEED) -> list[dict[str, Any]]:
 
 
 def eval_texts(seed: int = SEED) -> set[str]:
-    """All prompt texts of the four detection sets, and the template text of each rewritten one (so
-    that generator training excludes the same 100 id descriptions whether or not they are rewritten)."""
+    """All prompt texts of the four detection sets, and the template text of each rewritten id, vague
+    and OOD prompt (so that generator training excludes the same 100 id descriptions whether or not they
+    are rewritten). A corrupted prompt's clean description is not added: the typos are its shift, and
+    the clean descriptions were never held out of training."""
     texts = set()
-    for prompts in build_all(seed).values():
+    for name, prompts in build_all(seed).items():
         for p in prompts:
             texts.add(p["text"])
-            texts.update(t for k in ("template_text", "clean_text") if (t := p["labels"].get(k)))
+            if name != "corrupted" and "template_text" in p["labels"]:
+                texts.add(p["labels"]["template_text"])
     return texts

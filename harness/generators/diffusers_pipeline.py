@@ -87,6 +87,8 @@ def _ready(pipe: Any, device: str) -> Any:
 
 
 class DiffusersGenerator(Generator):
+    """A diffusers pipeline: a hub id, a local folder with model_index.json, or a single checkpoint file."""
+
     def __init__(
         self,
         spec: str,

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from harness.config.judge import JudgeConfig
+from harness.config.judge import JudgeConfig, VLLMJudgeConfig
 from harness.errors import PuncError
 from harness.judges._images import image_to_data_url, sample_seed
 from harness.judges.base import CaptionRequest, CaptionResult, Judge, empty_caption_error
@@ -45,7 +45,7 @@ def sampling_kwargs(config: JudgeConfig, request: CaptionRequest) -> dict[str, A
     return kwargs
 
 
-def engine_kwargs(config: JudgeConfig) -> dict[str, Any]:
+def engine_kwargs(config: VLLMJudgeConfig) -> dict[str, Any]:
     """Arguments of vllm.LLM: model, revision, dtype and seed, then the YAML's engine_kwargs (which win)."""
     kwargs: dict[str, Any] = {
         "model": config.model,
@@ -69,9 +69,16 @@ def import_vllm() -> Any:
 
 
 class VLLMJudge(Judge):
-    """Captions with an in-process vLLM engine; one LLM.chat call per batch of `batch_size`."""
+    """A chat VLM run by an in-process vLLM engine (GPU; pip install 'punc-harness[vllm]').
 
-    def __init__(self, config: JudgeConfig) -> None:
+    One LLM.chat call per batch of `batch_size`.
+    """
+
+    config_class = VLLMJudgeConfig
+    requires = "vllm"
+    config: VLLMJudgeConfig
+
+    def __init__(self, config: VLLMJudgeConfig) -> None:
         super().__init__(config)
         if config.decoding.num_beams > 1:
             raise PuncError(

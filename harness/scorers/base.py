@@ -28,7 +28,6 @@ class TextScorer(ABC):
     name: ClassVar[str]
     outputs: ClassVar[tuple[str, ...]]
     higher_is_better: ClassVar[bool] = True
-    description: ClassVar[str] = ""
 
     @abstractmethod
     def signature(self) -> str:

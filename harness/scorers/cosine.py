@@ -31,13 +31,13 @@ from harness.scorers.base import (
 
 
 class CosineScorer(TextScorer):
-    """Cosine of normalised sentence embeddings."""
+    """Cosine similarity of sentence-transformers embeddings (symmetric; not a P/R).
+
+    Embeddings are normalised; the default backbone is all-MiniLM-L6-v2.
+    """
 
     name: ClassVar[str] = "cosine"
     outputs: ClassVar[tuple[str, ...]] = ("cosine",)
-    description: ClassVar[str] = (
-        "cosine of sentence-transformers embeddings (default all-MiniLM-L6-v2), a symmetric similarity"
-    )
 
     def __init__(
         self,

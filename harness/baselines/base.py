@@ -122,6 +122,10 @@ class Baseline(ABC):
     def evaluate(self, prompt_text: str, images: Sequence[Image.Image]) -> Outcome:
         """u for the images of one prompt."""
 
+    def close(self) -> None:
+        """Release what this instance holds; safe to call twice. Models live in the shared
+        `Resources`, which the baselines stage closes once all baselines are done."""
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.signature()}>"
 

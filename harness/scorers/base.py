@@ -37,6 +37,9 @@ class TextScorer(ABC):
     def score(self, prompts: Sequence[str], captions: Sequence[str]) -> list[dict[str, float]]:
         """One dict per (prompt, caption) pair, keys == ``outputs``, values plain floats."""
 
+    def close(self) -> None:
+        """Drop loaded models before the next stage; safe to call twice (a later score() reloads)."""
+
     def score_pair(self, prompt: str, caption: str) -> dict[str, float]:
         return self.score([prompt], [caption])[0]
 

@@ -164,6 +164,9 @@ class BERTScoreScorer(TextScorer):
             self._baseline = load_baseline(self.baseline_path, self.layer)
         return self.layer
 
+    def close(self) -> None:
+        self._model = self._tokenizer = None
+
     def _load(self) -> None:
         if self._model is not None:
             return

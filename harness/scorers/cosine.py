@@ -52,6 +52,9 @@ class CosineScorer(TextScorer):
         self.batch_size = as_int(batch_size, "batch_size", self.name, minimum=1)
         self._model: Any = None
 
+    def close(self) -> None:
+        self._model = None
+
     def _load(self) -> Any:
         if self._model is None:
             from sentence_transformers import SentenceTransformer

@@ -61,7 +61,7 @@ class Registry(Generic[T]):
         self._base = base_class
         self._builtins: dict[str, str] = dict(builtins or {})
         self._registered: dict[str, type[T] | str] = {}
-        self._loaded: dict[str, type[T]] = {}
+        self._loaded: dict[tuple[str, str], type[T]] = {}  # (name, target) -> class
 
     # -- what is there ------------------------------------------------------------------------------
     @property
@@ -105,7 +105,6 @@ class Registry(Generic[T]):
     def unregister(self, name: str) -> None:
         """Remove a run-time registration (built-ins and entry points cannot be removed)."""
         self._registered.pop(name, None)
-        self._loaded.pop(name, None)
 
     @contextmanager
     def registered(self, name: str, target: type[T] | str) -> Iterator[None]:
@@ -119,12 +118,12 @@ class Registry(Generic[T]):
     # -- loading -----------------------------------------------------------------------------------
     def get(self, name: str, file: object = None, where: object = None) -> type[T]:
         """The class registered as `name`, imported now; `UnknownName` lists known names otherwise."""
-        if name in self._loaded:
-            return self._loaded[name]
         target = self.targets().get(name)
         if target is None:
             raise UnknownName(self.kind, name, self.names(), file, where)
         registered = self._registered.get(name)
+        if not isinstance(registered, type) and (name, target) in self._loaded:
+            return self._loaded[(name, target)]
         try:
             if isinstance(registered, type):
                 cls = registered
@@ -140,10 +139,10 @@ class Registry(Generic[T]):
         base = self.base_class
         if not (isinstance(cls, type) and issubclass(cls, base)):
             raise PuncError(
-                f"{self.kind} '{name}' ({self.targets()[name]}) does not subclass "
-                f"{base.__module__}.{base.__qualname__}"
+                f"{self.kind} '{name}' ({target}) does not subclass {base.__module__}.{base.__qualname__}"
             )
-        self._loaded[name] = cls
+        if not isinstance(registered, type):  # imported by name: import once
+            self._loaded[(name, target)] = cls
         return cls
 
     def description(self, name: str) -> str:

@@ -43,6 +43,9 @@ class JudgeConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     #: the field whose value picks the subclass
     discriminator: ClassVar[str] = "backend"
+    #: True when `model` names weights this machine loads (a local folder or a hub id), so pre-flight
+    #: and `punc prefetch` look for them; False when the model runs elsewhere (a server, an API)
+    weights_needed: ClassVar[bool] = True
 
     name: str
     backend: str
@@ -145,6 +148,7 @@ class VLLMJudgeConfig(JudgeConfig):
 class OpenAIJudgeConfig(JudgeConfig):
     """Any OpenAI-compatible chat-completions server (`vllm serve`, `punc serve-judge`, a hosted API)."""
 
+    weights_needed: ClassVar[bool] = False
     backend: Literal["openai"]
     base_url: str | None = None
     api_key_env: str | None = None

@@ -105,6 +105,8 @@ def check_judge(judge: JudgeConfig) -> None:
         _check_api_key(judge)
         _probe_server(judge)
         return
+    if not judge.weights_needed:  # a plug-in backend whose model runs elsewhere
+        return
     from harness.hub import resolve_model_source
 
     resolve_model_source(judge.model, judge.revision, what=f"judge '{judge.name}' model")

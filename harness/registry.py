@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from importlib import metadata
 from typing import Any, Generic, TypeVar
 
-from harness.errors import InputError, PuncError
+from harness.errors import InputError, PuncError, printable
 
 T = TypeVar("T")
 
@@ -41,7 +41,7 @@ class UnknownName(InputError):
     def render(self) -> str:
         place = f"{self.file}{f' at {self.where}' if self.where else ''}: " if self.file else ""
         return (
-            f"{place}unknown {self.kind} '{self.name}'; expected one of: {', '.join(self.known)} "
+            f"{place}unknown {self.kind} '{printable(self.name)}'; expected one of: {', '.join(self.known)} "
             f"(see `punc ls`)"
         )
 

@@ -35,6 +35,9 @@ def test_unknown_name_is_an_input_error_listing_known_names():
     assert message.startswith("unknown scorer 'bleu'; expected one of: rouge1, rougeL, bertscore, cosine")
     with pytest.raises(InputError, match=r"tasks/t.yaml at key baselines\[0\]: unknown baseline 'nope'"):
         BASELINES.get("nope", file="tasks/t.yaml", where="key baselines[0]")
+    with pytest.raises(InputError) as caught:
+        JUDGES.get("evil\nerror: forged line")
+    assert "\n" not in str(caught.value) and "unknown judge backend 'evil\\nerror" in str(caught.value)
 
 
 def test_registration_lists_describes_and_builds_then_unregisters():

@@ -67,7 +67,7 @@ def generator_needs(spec: str | None) -> list[Need]:
 
 
 def judge_needs(judge: JudgeConfig | None) -> list[Need]:
-    if judge is None or judge.backend == "openai" or _local(judge.model):
+    if judge is None or not judge.weights_needed or _local(judge.model):
         return []
     return [Need("model", "judge", judge.model, judge.revision)]
 

@@ -23,7 +23,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests" / "scorers"))
+sys.path.insert(0, str(ROOT / "tests"))
 
 from bert_score_reference import reference_bertscore  # noqa: E402  (the one the tests use)
 

@@ -24,39 +24,22 @@ from typing import Any
 
 from harness.baselines.base import Baseline, Outcome, Resources
 from harness.errors import PuncError
+from harness.registry import BASELINES
 
 BASELINES_FILE = "baselines.jsonl"
 
 
-def _registry() -> dict[str, tuple[type[Baseline], dict[str, Any]]]:
-    from harness.baselines.feature_entropy import FeatureEntropy
-    from harness.baselines.inpainting import Inpainting
-    from harness.baselines.reconstruction import Reconstruction
-    from harness.baselines.seed_ensemble import SeedEnsemble
-
-    return {
-        "seed_ensemble": (SeedEnsemble, {}),
-        "seed_ensemble_ssim": (SeedEnsemble, {"similarity": "ssim"}),
-        "feature_entropy": (FeatureEntropy, {}),
-        "reconstruction": (Reconstruction, {}),
-        "inpainting": (Inpainting, {}),
-    }
-
-
 def available_baselines() -> list[str]:
-    return sorted(_registry())
+    return BASELINES.names()
 
 
 def build_baseline(
     name: str, params: dict[str, Any] | None = None, resources: Resources | None = None
 ) -> Baseline:
+    """The baseline `params.kind` (default: `name`) names, built by its `from_params`."""
     params = dict(params or {})
     kind = params.pop("kind", name)
-    registry = _registry()
-    if kind not in registry:
-        raise PuncError(f"unknown baseline '{kind}'; available: {', '.join(sorted(registry))}")
-    cls, defaults = registry[kind]
-    return cls.from_params(resources or Resources(), {**defaults, **params})  # type: ignore[attr-defined]
+    return BASELINES.get(kind).from_params(resources or Resources(), params)
 
 
 def read_baselines(root: Any) -> list[dict[str, Any]]:

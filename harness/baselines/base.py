@@ -7,6 +7,7 @@ loaded lazily and shared between baselines through `Resources`.
 
 from __future__ import annotations
 
+import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -83,11 +84,27 @@ class Resources:
 
 
 class Baseline(ABC):
+    """An image-space uncertainty baseline: the K images of one prompt -> u (higher = more uncertain).
+
+    Contract: `__init__(self, resources=None, **params)` takes the task YAML's `params` as keyword
+    arguments (`from_params` checks their names against that signature); `signature()` names
+    everything that changes u; `evaluate()` scores one prompt and may raise for that prompt alone
+    (the stage records the failure and goes on). Registered in `harness.registry.BASELINES` or the
+    entry-point group `punc.baselines`; the first docstring line is its description in `punc ls`.
+    """
+
     kind: ClassVar[str]
     needs_pipeline: ClassVar[bool] = False
 
     def __init__(self, resources: Resources | None = None) -> None:
         self.resources = resources or Resources()
+
+    @classmethod
+    def from_params(cls, resources: Resources, params: dict[str, Any]) -> Baseline:
+        """Build from a task's `params`: unknown names are refused, listing the accepted ones."""
+        accepted = [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "resources")]
+        check_params(getattr(cls, "kind", cls.__name__), params, set(accepted))
+        return cls(resources, **params)
 
     @abstractmethod
     def signature(self) -> str:
@@ -104,6 +121,10 @@ class Baseline(ABC):
     @abstractmethod
     def evaluate(self, prompt_text: str, images: Sequence[Image.Image]) -> Outcome:
         """u for the images of one prompt."""
+
+    def close(self) -> None:
+        """Release what this instance holds; safe to call twice. Models live in the shared
+        `Resources`, which the baselines stage closes once all baselines are done."""
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.signature()}>"

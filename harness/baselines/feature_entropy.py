@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 from PIL import Image
 
-from harness.baselines.base import Baseline, Outcome, Resources, check_params, versions
+from harness.baselines.base import Baseline, Outcome, Resources, versions
 from harness.baselines.features import encoder_identity, resolve_encoder_spec
 
 SIGMA2 = 1e-3
@@ -33,6 +33,8 @@ def feature_entropy(features: np.ndarray, sigma2: float = SIGMA2) -> float:
 
 
 class FeatureEntropy(Baseline):
+    """Gaussian entropy of the K images' features (seed-ensemble stand-in for Jazbec et al. 2025)."""
+
     kind: ClassVar[str] = "feature_entropy"
 
     def __init__(
@@ -41,11 +43,6 @@ class FeatureEntropy(Baseline):
         super().__init__(resources)
         self.sigma2 = float(sigma2)
         self._encoder_path = resolve_encoder_spec(encoder)
-
-    @classmethod
-    def from_params(cls, resources: Resources, params: dict[str, Any]) -> FeatureEntropy:
-        check_params(cls.kind, params, {"encoder", "sigma2"})
-        return cls(resources, **params)
 
     def signature(self) -> str:
         return (

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import numpy as np
 from PIL import Image
 
-from harness.baselines.base import Baseline, Outcome, Resources, check_params, versions
+from harness.baselines.base import Baseline, Outcome, Resources, versions
 from harness.baselines.features import encoder_identity, resolve_encoder_spec
 from harness.baselines.reconstruction import image_distance
 from harness.errors import PuncError
@@ -90,6 +90,8 @@ def inpainting_distance(
 
 
 class Inpainting(Baseline):
+    """Distance of each image to its masked-and-inpainted versions by the generator pipeline."""
+
     kind: ClassVar[str] = "inpainting"
     needs_pipeline: ClassVar[bool] = True
 
@@ -114,12 +116,6 @@ class Inpainting(Baseline):
         self.images, self.guidance, self.seed = int(images), float(guidance), int(seed)
         self.feature = bool(feature)
         self._encoder_path = resolve_encoder_spec(encoder) if self.feature else None
-
-    @classmethod
-    def from_params(cls, resources: Resources, params: dict[str, Any]) -> Inpainting:
-        allowed = {"masks", "tiles", "steps", "strength", "images", "guidance", "seed", "encoder", "feature"}
-        check_params(cls.kind, params, allowed)
-        return cls(resources, **params)
 
     def signature(self) -> str:
         from harness.run.evaluate import generator_identity

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 import numpy as np
 from PIL import Image
 
-from harness.baselines.base import Baseline, Outcome, Resources, check_params, versions
+from harness.baselines.base import Baseline, Outcome, Resources, versions
 from harness.baselines.features import encoder_identity, feature_distance, resolve_encoder_spec
 from harness.errors import PuncError
 
@@ -76,6 +76,8 @@ def reconstruction_errors(
 
 
 class Reconstruction(Baseline):
+    """Distance of each image to its noised-and-denoised reconstruction by the generator pipeline."""
+
     kind: ClassVar[str] = "reconstruction"
     needs_pipeline: ClassVar[bool] = True
 
@@ -102,13 +104,6 @@ class Reconstruction(Baseline):
         )
         self.feature = bool(feature)
         self._encoder_path = resolve_encoder_spec(encoder) if self.feature else None
-
-    @classmethod
-    def from_params(cls, resources: Resources, params: dict[str, Any]) -> Reconstruction:
-        check_params(
-            cls.kind, params, {"levels", "steps", "images", "guidance", "seed", "encoder", "feature"}
-        )
-        return cls(resources, **params)
 
     def signature(self) -> str:
         from harness.run.evaluate import generator_identity

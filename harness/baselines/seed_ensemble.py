@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from itertools import combinations
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 from PIL import Image
 
-from harness.baselines.base import Baseline, Outcome, Resources, check_params, versions
+from harness.baselines.base import Baseline, Outcome, Resources, versions
 from harness.baselines.features import cosine_matrix, encoder_identity, resolve_encoder_spec
 from harness.errors import PuncError
 
@@ -49,6 +49,8 @@ def ssim_uncertainty(images: Sequence[Image.Image]) -> float:
 
 
 class SeedEnsemble(Baseline):
+    """1 − mean pairwise cosine of image features of the K images (seed ensemble, "2XDM")."""
+
     kind: ClassVar[str] = "seed_ensemble"
 
     def __init__(
@@ -63,11 +65,6 @@ class SeedEnsemble(Baseline):
         self.encoder_spec = encoder
         self._encoder_path = resolve_encoder_spec(encoder) if similarity == "cosine" else None
 
-    @classmethod
-    def from_params(cls, resources: Resources, params: dict[str, Any]) -> SeedEnsemble:
-        check_params(cls.kind, params, {"similarity", "encoder"})
-        return cls(resources, **params)
-
     def signature(self) -> str:
         if self.similarity == "ssim":
             return f"seed_ensemble:sim=ssim:win=7:skimage:{versions('scikit-image', 'numpy')}"
@@ -81,3 +78,12 @@ class SeedEnsemble(Baseline):
             return Outcome(ssim_uncertainty(images), passes=0)
         encoder = self.resources.encoder(self._encoder_path)
         return Outcome(cosine_uncertainty(encoder.encode(images)), passes=len(images))
+
+
+class SeedEnsembleSSIM(SeedEnsemble):
+    """1 − mean pairwise SSIM of the K images (seed ensemble in pixel space, scikit-image)."""
+
+    def __init__(
+        self, resources: Resources | None = None, similarity: str = "ssim", encoder: str | None = None
+    ) -> None:
+        super().__init__(resources, similarity, encoder)

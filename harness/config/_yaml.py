@@ -55,18 +55,31 @@ def validate_model(model: type[ModelT], data: Any, path: Path, node: yaml.Node |
     try:
         return model.model_validate(data)
     except ValidationError as exc:
+        # a discriminated union (JudgeConfig on `backend`): report keys as they are in the file,
+        # not under the union member's tag, and list the fields of the member the file selects
+        tag_field = getattr(model, "discriminator", None)
+        tag = data.get(tag_field) if tag_field else None
+        fields_of = model.member_for(data) if tag_field else model  # type: ignore[attr-defined]
         errors = []
         for err in exc.errors():
             loc = tuple(err["loc"])
+            kind = err["type"]
+            if kind in ("union_tag_invalid", "union_tag_not_found"):
+                loc = (tag_field,)
+            elif tag_field and loc and loc[0] == tag:
+                loc = loc[1:]
             line = _line_of(node, loc)
             where = f"line {line}, key {key_path(loc)}" if line else f"key {key_path(loc)}"
             field = str(loc[-1]) if loc else None
-            got = err.get("input") if err["type"] not in ("missing",) else None
+            got = err.get("input") if kind not in ("missing", "union_tag_not_found") else None
             expected = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "missing":
+            if kind in ("missing", "union_tag_not_found"):
                 expected = "this required field"
-            elif err["type"] == "extra_forbidden":
-                expected = f"no unknown field (allowed: {', '.join(sorted(model.model_fields))})"
+            elif kind == "union_tag_invalid":
+                known = err.get("ctx", {}).get("expected_tags", "").replace("'", "")
+                expected, got = f"one of: {known} (see `punc ls judge-backends`)", tag
+            elif kind == "extra_forbidden":
+                expected = f"no unknown field (allowed: {', '.join(sorted(fields_of.model_fields))})"
                 got = None
             errors.append(InputError(path, where, field, expected, got))
         raise (errors[0] if len(errors) == 1 else InputErrors(errors)) from None

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, ClassVar, Literal, Union, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
 
 from harness._version import __version__
 from harness.config._yaml import load_yaml_model
+from harness.errors import PuncError
 from harness.fingerprint import local_model_identity, sha256_json
+from harness.registry import JUDGES
 from harness.safe_ids import check_safe_id
 
 
@@ -30,9 +33,22 @@ class DecodingConfig(BaseModel):
 
 
 class JudgeConfig(BaseModel):
+    """What every judge has; each backend's own options live in its subclass below.
+
+    `JudgeConfig(...)` and `JudgeConfig.model_validate(...)` return the subclass that `backend` names:
+    the configs form a pydantic discriminated union on `backend` (`judge_config_type`), over the
+    built-in backends and any judge plug-in registered in `harness.registry.JUDGES`.
+    """
+
     model_config = ConfigDict(extra="forbid")
+    #: the field whose value picks the subclass
+    discriminator: ClassVar[str] = "backend"
+    #: True when `model` names weights this machine loads (a local folder or a hub id), so pre-flight
+    #: and `punc prefetch` look for them; False when the model runs elsewhere (a server, an API)
+    weights_needed: ClassVar[bool] = True
+
     name: str
-    backend: Literal["transformers", "vllm", "openai"]
+    backend: str
     model: str
     revision: str | None = None
     instruction: str = "Describe this image."
@@ -45,18 +61,26 @@ class JudgeConfig(BaseModel):
     price_per_call_usd: float | None = Field(
         default=None, ge=0, description="US dollars per caption call, for the run's cost (not fingerprinted)"
     )
-    mode: Literal["auto", "captioner", "chat"] = "auto"
-    dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
-    device: str | None = None
-    # OpenAI-compatible servers
-    base_url: str | None = None
-    api_key_env: str | None = None
-    concurrency: int = Field(default=4, ge=1, le=256)
-    timeout_s: float = Field(default=60.0, gt=0)
-    max_retries: int = Field(default=3, ge=0, le=20)
-    # vLLM engine arguments passed to vllm.LLM(...)
-    engine_kwargs: dict[str, Any] = Field(default_factory=dict)
     source: str | None = Field(default=None, exclude=True)
+
+    def __new__(cls, *args: Any, **data: Any) -> Any:
+        if cls is JudgeConfig and data:  # the base class stands for the union of backends
+            return judge_config_type(data.get("backend")).validate_python(data)
+        return super().__new__(cls)
+
+    @classmethod
+    def model_validate(cls, obj: Any, **kwargs: Any) -> Any:
+        """On `JudgeConfig` itself: validate as the union, returning the backend's subclass."""
+        if cls is JudgeConfig:
+            backend = obj.get("backend") if isinstance(obj, dict) else None
+            return judge_config_type(backend).validate_python(obj, **kwargs)
+        return super().model_validate(obj, **kwargs)
+
+    @classmethod
+    def member_for(cls, data: Any) -> type[JudgeConfig]:
+        """The union member `data` selects (for error messages); the base class when none does."""
+        backend = data.get("backend") if isinstance(data, dict) else None
+        return _config_classes(backend).get(backend, cls) if isinstance(backend, str) else cls
 
     @field_validator("name")
     @classmethod
@@ -65,8 +89,6 @@ class JudgeConfig(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> JudgeConfig:
-        if self.backend == "openai" and not self.base_url:
-            raise ValueError("base_url: the server's URL (e.g. http://127.0.0.1:8000/v1) for backend openai")
         if self.samples_per_image > 1 and not self.decoding.sampling:
             raise ValueError(
                 "decoding.temperature: a value > 0 when samples_per_image > 1 (greedy samples are identical)"
@@ -102,6 +124,77 @@ class JudgeConfig(BaseModel):
     @property
     def fingerprint(self) -> str:
         return sha256_json(self.fingerprint_fields())
+
+
+class TransformersJudgeConfig(JudgeConfig):
+    """A model run in this process with transformers (CPU or GPU)."""
+
+    backend: Literal["transformers"]
+    mode: Literal["auto", "captioner", "chat"] = "auto"
+    dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
+    device: str | None = None
+
+
+class VLLMJudgeConfig(JudgeConfig):
+    """A chat VLM run by an in-process vLLM engine."""
+
+    backend: Literal["vllm"]
+    mode: Literal["auto", "captioner", "chat"] = "auto"
+    dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
+    #: engine arguments passed to vllm.LLM(...)
+    engine_kwargs: dict[str, Any] = Field(default_factory=dict)
+
+
+class OpenAIJudgeConfig(JudgeConfig):
+    """Any OpenAI-compatible chat-completions server (`vllm serve`, `punc serve-judge`, a hosted API)."""
+
+    weights_needed: ClassVar[bool] = False
+    backend: Literal["openai"]
+    base_url: str | None = None
+    api_key_env: str | None = None
+    concurrency: int = Field(default=4, ge=1, le=256)
+    timeout_s: float = Field(default=60.0, gt=0)
+    max_retries: int = Field(default=3, ge=0, le=20)
+
+    @model_validator(mode="after")
+    def _has_url(self) -> OpenAIJudgeConfig:
+        if not self.base_url:
+            raise ValueError("base_url: the server's URL (e.g. http://127.0.0.1:8000/v1) for backend openai")
+        return self
+
+
+BUILTIN_CONFIGS: tuple[type[JudgeConfig], ...] = (TransformersJudgeConfig, VLLMJudgeConfig, OpenAIJudgeConfig)
+
+
+def _backend_of(config_class: type[JudgeConfig]) -> str:
+    (value,) = get_args(config_class.model_fields["backend"].annotation)
+    return value
+
+
+def _config_classes(backend: object = None) -> dict[str, type[JudgeConfig]]:
+    """Backend name -> config class: the built-ins, plus the plug-in that `backend` names (if any).
+
+    A plug-in judge declares its options as `config_class`, a JudgeConfig subclass whose `backend`
+    is `Literal["its-name"]`; only the plug-in asked for is imported.
+    """
+    found = {_backend_of(c): c for c in BUILTIN_CONFIGS}
+    if isinstance(backend, str) and backend not in found and backend in JUDGES:
+        try:
+            config_class = JUDGES.get(backend).config_class
+            found[_backend_of(config_class)] = config_class
+        except (PuncError, AttributeError, KeyError, TypeError, ValueError):
+            pass  # a broken plug-in: the union says which backends exist
+    return found
+
+
+def judge_config_type(backend: object = None) -> TypeAdapter[Any]:
+    """The discriminated union of judge configs on `backend` (built-ins, plus the plug-in `backend`)."""
+    return _union_of(tuple(_config_classes(backend).values()))
+
+
+@functools.cache
+def _union_of(members: tuple[type[JudgeConfig], ...]) -> TypeAdapter[Any]:
+    return TypeAdapter(Annotated[Union[members], Field(discriminator="backend")])  # noqa: UP007
 
 
 def load_judge(path: str | Path) -> JudgeConfig:

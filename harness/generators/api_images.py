@@ -49,6 +49,8 @@ EXTENSION_FIELDS = {
 
 
 class OpenAIImagesGenerator(Generator):
+    """An OpenAI-compatible images endpoint (/v1/images/generations), e.g. `punc serve-generator`."""
+
     batch_invariant = True  # each image is its own request
 
     def __init__(

@@ -38,13 +38,21 @@ class GeneratedImage:
 
 
 class Generator(ABC):
-    """Plug-ins (entry-point group `punc.generators`) subclass this; `__init__(spec, **options)`."""
+    """Plug-ins (entry-point group `punc.generators`) subclass this; `__init__(spec, **options)`.
+
+    `spec` is what follows `KIND:` in `--generator KIND:SPEC`; options are the run's settings
+    (device, dtype, batch_size, ...), each possibly None. The first line of a subclass's docstring is
+    its description in `punc ls`.
+    """
 
     #: how many requests `generate` should get at once
     batch_size: int = 8
     #: True when an image does not depend on what else is in its batch (then a resumed run sends only
     #: the missing items); False for models whose batched kernels round differently per batch
     batch_invariant: bool = False
+    #: True for generators that read images other tools already made: they take no generation
+    #: options, and a run is tied to their source path rather than to a model's content
+    reads_existing_images: bool = False
 
     @abstractmethod
     def describe(self) -> dict[str, Any]:

@@ -87,6 +87,8 @@ def _ready(pipe: Any, device: str) -> Any:
 
 
 class DiffusersGenerator(Generator):
+    """A diffusers pipeline: a hub id, a local folder with model_index.json, or a single checkpoint file."""
+
     def __init__(
         self,
         spec: str,
@@ -208,9 +210,10 @@ class DiffusersGenerator(Generator):
         call = dict(fitted.call)
         if "negative_prompt" in call:
             call["negative_prompt"] = [call["negative_prompt"]] * len(requests)
-        # One CPU generator per image: the image depends on its own seed only, not on the batch.
-        generators = [torch.Generator("cpu").manual_seed(r.seed) for r in requests]
         try:
+            # One CPU generator per image: the image depends on its own seed only, not on the batch.
+            # Inside the try: a seed torch refuses (out of range) fails its own item, not the batch.
+            generators = [torch.Generator("cpu").manual_seed(r.seed) for r in requests]
             with torch.inference_mode():
                 output = self.pipe(
                     prompt=[r.prompt_text for r in requests],
@@ -232,7 +235,7 @@ class DiffusersGenerator(Generator):
 
         import torch
 
-        del self.pipe
+        self.pipe = None  # not `del`: a second close() must be safe
         gc.collect()
         if torch.cuda.is_available():
             torch.cuda.empty_cache()

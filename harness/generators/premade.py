@@ -38,8 +38,11 @@ def truncation_error(path: Path, image_format: str | None) -> str | None:
 
 
 class PremadeGenerator(Generator):
+    """Images made elsewhere: a folder of PROMPT_ID/K.png or a JSONL manifest of image paths."""
+
     batch_size = 32
     batch_invariant = True  # files are read, nothing is computed
+    reads_existing_images = True
 
     def __init__(self, spec: str, **_: Any) -> None:
         self.source = Path(spec)

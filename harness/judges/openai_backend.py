@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from harness.config.judge import JudgeConfig
+from harness.config.judge import JudgeConfig, OpenAIJudgeConfig
 from harness.errors import PuncError
 from harness.http_retry import RetryPolicy, post_with_retries, snippet
 from harness.judges._images import image_to_data_url, redact, sample_seed
@@ -74,13 +74,16 @@ def parse_content(body: Any) -> str | None:
 
 
 class OpenAIJudge(Judge):
-    """Captions through an OpenAI-compatible server; see the module docstring."""
+    """Any OpenAI-compatible chat-completions server (vllm serve, punc serve-judge, a hosted API)."""
 
+    config_class = OpenAIJudgeConfig
+    requires = "httpx"
+    config: OpenAIJudgeConfig
     batch_invariant = True  # each image is its own request
 
     def __init__(
         self,
-        config: JudgeConfig,
+        config: OpenAIJudgeConfig,
         *,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,

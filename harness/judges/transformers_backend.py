@@ -23,7 +23,7 @@ from typing import Any
 
 import torch
 
-from harness.config.judge import DecodingConfig, JudgeConfig
+from harness.config.judge import DecodingConfig, TransformersJudgeConfig
 from harness.errors import PuncError
 from harness.hub import resolve_model_source
 from harness.judges._images import sample_seed, to_rgb
@@ -134,9 +134,17 @@ def pick_dtype(dtype: str, device: str) -> torch.dtype:
 
 
 class TransformersJudge(Judge):
-    """A judge run in this process with transformers; see the module docstring for the two modes."""
+    """A VLM or captioner run in this process with transformers (CPU or GPU), captioner or chat mode."""
 
-    def __init__(self, config: JudgeConfig, device: str | None = None) -> None:
+    config_class = TransformersJudgeConfig
+    requires = "transformers"
+    config: TransformersJudgeConfig
+
+    @classmethod
+    def from_config(cls, config: TransformersJudgeConfig, device: str | None = None) -> TransformersJudge:  # type: ignore[override]
+        return cls(config, device=device)
+
+    def __init__(self, config: TransformersJudgeConfig, device: str | None = None) -> None:
         super().__init__(config)
         if config.backend != "transformers":
             raise PuncError(f"judge '{config.name}': backend is '{config.backend}', not 'transformers'")

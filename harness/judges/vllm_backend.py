@@ -12,7 +12,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from harness.config.judge import JudgeConfig
+from harness.config.judge import JudgeConfig, VLLMJudgeConfig
 from harness.errors import PuncError
 from harness.judges._images import image_to_data_url, sample_seed
 from harness.judges.base import CaptionRequest, CaptionResult, Judge, empty_caption_error
@@ -45,7 +45,7 @@ def sampling_kwargs(config: JudgeConfig, request: CaptionRequest) -> dict[str, A
     return kwargs
 
 
-def engine_kwargs(config: JudgeConfig) -> dict[str, Any]:
+def engine_kwargs(config: VLLMJudgeConfig) -> dict[str, Any]:
     """Arguments of vllm.LLM: model, revision, dtype and seed, then the YAML's engine_kwargs (which win)."""
     kwargs: dict[str, Any] = {
         "model": config.model,
@@ -69,9 +69,16 @@ def import_vllm() -> Any:
 
 
 class VLLMJudge(Judge):
-    """Captions with an in-process vLLM engine; one LLM.chat call per batch of `batch_size`."""
+    """A chat VLM run by an in-process vLLM engine (GPU; pip install 'punc-harness[vllm]').
 
-    def __init__(self, config: JudgeConfig) -> None:
+    One LLM.chat call per batch of `batch_size`.
+    """
+
+    config_class = VLLMJudgeConfig
+    requires = "vllm"
+    config: VLLMJudgeConfig
+
+    def __init__(self, config: VLLMJudgeConfig) -> None:
         super().__init__(config)
         if config.decoding.num_beams > 1:
             raise PuncError(
@@ -99,22 +106,35 @@ class VLLMJudge(Judge):
         return results
 
     def _caption_batch(self, requests: Sequence[CaptionRequest]) -> list[CaptionResult]:
-        try:
-            conversations = [build_conversation(self.config, request) for request in requests]
-            params = [
-                self._vllm.SamplingParams(**sampling_kwargs(self.config, request)) for request in requests
-            ]
-            outputs = self.llm.chat(conversations, sampling_params=params, use_tqdm=False)
-        except Exception as exc:
-            error = f"the judge failed on this batch: {type(exc).__name__}: {str(exc)[:300]}"
-            log.warning("vLLM batch of %d failed: %s", len(requests), error)
-            return [CaptionResult(key=request.key, error=error) for request in requests]
-        results = []
-        for request, output in zip(requests, outputs, strict=True):
-            text = output.outputs[0].text.strip() if output.outputs else ""
-            error = empty_caption_error(text)
-            results.append(CaptionResult(key=request.key, text=None if error else text, error=error))
-        return results
+        failed: dict[int, CaptionResult] = {}
+        conversations, params, sent = [], [], []
+        for position, request in enumerate(requests):
+            try:  # an image that cannot be encoded fails alone; the rest of the batch is sent
+                conversation = build_conversation(self.config, request)
+                sampling = self._vllm.SamplingParams(**sampling_kwargs(self.config, request))
+            except Exception as exc:
+                error = f"the judge failed on this item: {type(exc).__name__}: {str(exc)[:300]}"
+                failed[position] = CaptionResult(key=request.key, error=error)
+                continue
+            conversations.append(conversation)
+            params.append(sampling)
+            sent.append(position)
+        answers: dict[int, CaptionResult] = {}
+        if sent:
+            try:
+                outputs = self.llm.chat(conversations, sampling_params=params, use_tqdm=False)
+            except Exception as exc:
+                error = f"the judge failed on this batch: {type(exc).__name__}: {str(exc)[:300]}"
+                log.warning("vLLM batch of %d failed: %s", len(sent), error)
+                answers = {p: CaptionResult(key=requests[p].key, error=error) for p in sent}
+            else:
+                for position, output in zip(sent, outputs, strict=True):
+                    text = output.outputs[0].text.strip() if output.outputs else ""
+                    error = empty_caption_error(text)
+                    answers[position] = CaptionResult(
+                        key=requests[position].key, text=None if error else text, error=error
+                    )
+        return [failed.get(p) or answers[p] for p in range(len(requests))]
 
     def close(self) -> None:
         self.llm = None

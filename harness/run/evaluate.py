@@ -64,10 +64,10 @@ def generator_identity(spec: str) -> str:
     Pre-made images are tied to their source path only: fixing a broken file must not orphan the run
     (each image's own sha256 is in its recipe).
     """
-    from harness.generators import IMPORTERS, split_spec
+    from harness.generators import generator_class, split_spec
 
     kind, argument = split_spec(spec)
-    if kind == "premade" or kind in IMPORTERS:
+    if generator_class(kind).reads_existing_images:
         return f"{kind}:{Path(argument).resolve()}"
     local = local_model_identity(argument) if Path(argument).exists() else None
     return f"{kind}:{Path(argument).name}@{local}" if local else f"{kind}:{argument}"

@@ -10,13 +10,13 @@ import importlib.util
 from typing import TYPE_CHECKING
 
 from harness.errors import InputError, InputErrors, PuncError
+from harness.registry import JUDGES
 
 if TYPE_CHECKING:
     from harness.config.judge import JudgeConfig
     from harness.config.task import ScorerSpec, TaskConfig
 
 JUDGE_PROBE_TIMEOUT_S = 5.0
-BACKEND_PACKAGES = {"transformers": "transformers", "vllm": "vllm", "openai": "httpx"}
 
 
 def check_scorers(specs: list[ScorerSpec], device: str | None = None, file: str | None = None) -> None:
@@ -94,8 +94,8 @@ def _check_api_key(judge: JudgeConfig) -> None:
 
 def check_judge(judge: JudgeConfig) -> None:
     """The backend's package is importable and the model is local, cached, on the hub, or served."""
-    package = BACKEND_PACKAGES[judge.backend]
-    if importlib.util.find_spec(package) is None:
+    package = JUDGES.get(judge.backend).requires
+    if package is not None and importlib.util.find_spec(package) is None:
         extra = " (pip install 'punc-harness[vllm]')" if judge.backend == "vllm" else ""
         raise PuncError(
             f"judge '{judge.name}' ({judge.source or 'judge YAML'}): backend {judge.backend} needs the "
@@ -104,6 +104,8 @@ def check_judge(judge: JudgeConfig) -> None:
     if judge.backend == "openai":
         _check_api_key(judge)
         _probe_server(judge)
+        return
+    if not judge.weights_needed:  # a plug-in backend whose model runs elsewhere
         return
     from harness.hub import resolve_model_source
 

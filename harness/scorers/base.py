@@ -28,7 +28,6 @@ class TextScorer(ABC):
     name: ClassVar[str]
     outputs: ClassVar[tuple[str, ...]]
     higher_is_better: ClassVar[bool] = True
-    description: ClassVar[str] = ""
 
     @abstractmethod
     def signature(self) -> str:
@@ -37,6 +36,9 @@ class TextScorer(ABC):
     @abstractmethod
     def score(self, prompts: Sequence[str], captions: Sequence[str]) -> list[dict[str, float]]:
         """One dict per (prompt, caption) pair, keys == ``outputs``, values plain floats."""
+
+    def close(self) -> None:
+        """Drop loaded models before the next stage; safe to call twice (a later score() reloads)."""
 
     def score_pair(self, prompt: str, caption: str) -> dict[str, float]:
         return self.score([prompt], [caption])[0]

@@ -91,13 +91,13 @@ def load_baseline(path: str | Path, layer: int) -> tuple[float, float, float]:
 
 
 class BERTScoreScorer(TextScorer):
-    """BERTScore P/R/F1 with a configurable backbone (hub id or local folder) and layer."""
+    """BERTScore precision/recall/F1, greedy token matching; default all-MiniLM-L6-v2 layer 6.
+
+    The backbone is a hub id or a local folder, the layer configurable; matches bert-score.
+    """
 
     name: ClassVar[str] = "bertscore"
     outputs: ClassVar[tuple[str, ...]] = ("precision", "recall", "f1")
-    description: ClassVar[str] = (
-        "BERTScore greedy token matching, default backbone all-MiniLM-L6-v2 layer 6 (matches bert-score)"
-    )
 
     def __init__(
         self,
@@ -163,6 +163,9 @@ class BERTScoreScorer(TextScorer):
         if self._baseline is None and self.baseline_path is not None:
             self._baseline = load_baseline(self.baseline_path, self.layer)
         return self.layer
+
+    def close(self) -> None:
+        self._model = self._tokenizer = None
 
     def _load(self) -> None:
         if self._model is not None:

@@ -31,13 +31,13 @@ from harness.scorers.base import (
 
 
 class CosineScorer(TextScorer):
-    """Cosine of normalised sentence embeddings."""
+    """Cosine similarity of sentence-transformers embeddings (symmetric; not a P/R).
+
+    Embeddings are normalised; the default backbone is all-MiniLM-L6-v2.
+    """
 
     name: ClassVar[str] = "cosine"
     outputs: ClassVar[tuple[str, ...]] = ("cosine",)
-    description: ClassVar[str] = (
-        "cosine of sentence-transformers embeddings (default all-MiniLM-L6-v2), a symmetric similarity"
-    )
 
     def __init__(
         self,
@@ -51,6 +51,9 @@ class CosineScorer(TextScorer):
         self.device = as_device(device, self.name)
         self.batch_size = as_int(batch_size, "batch_size", self.name, minimum=1)
         self._model: Any = None
+
+    def close(self) -> None:
+        self._model = None
 
     def _load(self) -> Any:
         if self._model is None:

@@ -58,12 +58,14 @@ class _RougeScorer(TextScorer):
 
 
 class Rouge1Scorer(_RougeScorer):
+    """ROUGE-1 unigram precision/recall/F1 (rouge-score, Porter stemmer)."""
+
     name: ClassVar[str] = "rouge1"
     variant: ClassVar[str] = "rouge1"
-    description: ClassVar[str] = "ROUGE-1 unigram precision/recall/F1 (rouge-score, Porter stemmer)"
 
 
 class RougeLScorer(_RougeScorer):
+    """ROUGE-L longest-common-subsequence precision/recall/F1 (rouge-score, Porter stemmer)."""
+
     name: ClassVar[str] = "rougeL"
     variant: ClassVar[str] = "rougeL"
-    description: ClassVar[str] = "ROUGE-L longest-common-subsequence precision/recall/F1 (rouge-score)"

@@ -94,8 +94,12 @@ class _WorldGenerator(Generator):
             rng = image_rng(r, self.kind)
             scene = self.scene(r, rng)
             image, truth = render(scene, rng)
-            if (r.width or IMAGE_SIZE, r.height or IMAGE_SIZE) != (IMAGE_SIZE, IMAGE_SIZE):
-                image = image.resize((r.width or IMAGE_SIZE, r.height or IMAGE_SIZE))
+            size = (r.width or IMAGE_SIZE, r.height or IMAGE_SIZE)
+            if min(size) < 1:  # one impossible request fails alone; the rest of the batch is drawn
+                out.append(GeneratedImage(r, error=f"{self.kind}: cannot draw a {size[0]}x{size[1]} image"))
+                continue
+            if size != (IMAGE_SIZE, IMAGE_SIZE):
+                image = image.resize(size)
             recipe = {
                 **self.describe(),
                 "prompt": r.prompt_text,

@@ -8,6 +8,7 @@ import pytest
 from harness.errors import PuncError
 from harness.generators import available_generators, resolve_generator
 from harness.generators.base import ImageRequest
+from harness.registry import GENERATORS
 
 PLUGIN = textwrap.dedent(
     """
@@ -44,7 +45,8 @@ def installed_plugin(tmp_path, monkeypatch):
 
 
 def test_plugin_is_listed_and_used(installed_plugin):
-    assert available_generators()["solid"] == "punc_solid:SolidGenerator"
+    assert GENERATORS.targets()["solid"] == "punc_solid:SolidGenerator"
+    assert available_generators()["solid"] == "(no description)"  # the plug-in class has no docstring
     generator = resolve_generator("solid:blue")
     (item,) = generator.generate([ImageRequest("p", "anything", 0, seed=3)])
     assert item.image.getpixel((0, 0)) == (0, 0, 255)
@@ -52,5 +54,5 @@ def test_plugin_is_listed_and_used(installed_plugin):
 
 
 def test_plugin_that_is_not_a_generator_is_refused(installed_plugin):
-    with pytest.raises(PuncError, match="does not subclass harness.generators.Generator"):
+    with pytest.raises(PuncError, match="does not subclass harness.generators.base.Generator"):
         resolve_generator("broken:x")

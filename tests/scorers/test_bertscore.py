@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from conftest import max_abs_diff, reference_bertscore
+from scorer_parity import assert_parity, bertscore_reference, max_abs_diff
 
 from harness.errors import PuncError
 from harness.scorers import BERTScoreScorer, bertscore_prf, build_scorer
@@ -29,19 +29,14 @@ def get(scorers, **params) -> BERTScoreScorer:
 @pytest.mark.parametrize("layer", [6, 3])
 def test_matches_bert_score(scorers, pairs, model_path, layer):
     assert len(pairs) >= 20
-    prompts, captions = [p for p, _ in pairs], [c for _, c in pairs]
-    ours = get(scorers, layer=layer).score(prompts, captions)
     # bert-score's own batching (64) and, once, one pair at a time (no padding at all)
     for batch_size in (64, 1) if layer == 6 else (64,):
-        theirs = reference_bertscore(captions, prompts, model_path, layer, batch_size=batch_size)
-        assert max_abs_diff(ours, theirs) <= TOL, (layer, batch_size)
+        reference = bertscore_reference(model_path, layer, batch_size=batch_size)
+        assert_parity(get(scorers, layer=layer), reference, pairs, TOL)
 
 
 def test_matches_bert_score_with_idf(scorers, pairs, model_path):
-    prompts, captions = [p for p, _ in pairs], [c for _, c in pairs]
-    ours = get(scorers, layer=6, idf=True).score(prompts, captions)
-    theirs = reference_bertscore(captions, prompts, model_path, 6, idf=True)
-    assert max_abs_diff(ours, theirs) <= TOL
+    assert_parity(get(scorers, layer=6, idf=True), bertscore_reference(model_path, 6, idf=True), pairs, TOL)
 
 
 def test_layer_zero_matches_unpadded_bert_score(scorers, pairs, model_path):
@@ -49,10 +44,7 @@ def test_layer_zero_matches_unpadded_bert_score(scorers, pairs, model_path):
     # then lets a padded position of its batch contribute 0 to the max, so its number depends on the
     # other texts of the batch; punc takes the max over real tokens only, which is what bert-score
     # itself returns when there is no padding (batch_size=1).
-    prompts, captions = [p for p, _ in pairs], [c for _, c in pairs]
-    ours = get(scorers, layer=0).score(prompts, captions)
-    theirs = reference_bertscore(captions, prompts, model_path, 0, batch_size=1)
-    assert max_abs_diff(ours, theirs) <= TOL
+    assert_parity(get(scorers, layer=0), bertscore_reference(model_path, 0, batch_size=1), pairs, TOL)
 
 
 def test_empty_caption_scores_zero(scorers):
@@ -87,9 +79,8 @@ def test_rescale_with_user_baseline(scorers, pairs, model_path, tmp_path):
     baseline.write_text("\n".join(rows) + "\n")
     prompts, captions = [p for p, _ in pairs], [c for _, c in pairs]
     scorer = BERTScoreScorer(layer=6, baseline=str(baseline), device="cpu")
-    ours = scorer.score(prompts, captions)
-    theirs = reference_bertscore(captions, prompts, model_path, 6, baseline=baseline)
-    assert max_abs_diff(ours, theirs) <= TOL
+    assert_parity(scorer, bertscore_reference(model_path, 6, baseline=baseline), pairs, TOL)
+    ours = scorer.score(prompts[:1], captions[:1])
     raw = get(scorers, layer=6).score(prompts[:1], captions[:1])[0]
     assert ours[0]["precision"] == pytest.approx((raw["precision"] - 0.36) / (1 - 0.36), abs=1e-6)
     assert "rescale=minilm.tsv@sha256:" in scorer.signature()

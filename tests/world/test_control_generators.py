@@ -1,19 +1,21 @@
-"""The world's control generators, loaded through their real entry points."""
+"""The world's control generators, loaded through the generator registry."""
 
 import pytest
 
 from harness.errors import PuncError
 from harness.generators import available_generators, resolve_generator
 from harness.generators.base import ImageRequest
+from harness.registry import GENERATORS
 from harness.world.captions import caption
 from harness.world.generators import scene_for_prompt
 from harness.world.vocabulary import GEN_COLOURS, GEN_SHAPES
 
 
-def test_registered_as_entry_points():
-    found = available_generators()
+def test_registered_as_built_in_generators():
+    found = GENERATORS.targets()
     assert found["world-renderer"] == "harness.world.generators:WorldRenderer"
     assert found["world-random"] == "harness.world.generators:RandomScene"
+    assert available_generators()["world-random"].startswith("Prompt-blind control")
     with pytest.raises(PuncError, match="takes no argument"):
         resolve_generator("world-renderer:models/x")
 

@@ -60,18 +60,46 @@ class Listing(StrEnum):
     judges = "judges"
     scorers = "scorers"
     generators = "generators"
+    baselines = "baselines"
+    judge_backends = "judge-backends"
+
+
+#: the plug-in kinds (harness.registry), by the heading `punc ls` prints and the registry's key
+PLUGIN_LISTINGS = {
+    Listing.generators: "generators",
+    Listing.judge_backends: "judges",
+    Listing.scorers: "scorers",
+    Listing.baselines: "baselines",
+}
+
+
+def _print_plugins(what: Listing, indent: str = "") -> None:
+    from harness.registry import REGISTRIES
+
+    for name, description in REGISTRIES[PLUGIN_LISTINGS[what]].describe().items():
+        typer.echo(f"{indent}{name:<18} {description}")
 
 
 @app.command("ls")
-def ls(what: Listing = typer.Argument(..., help="What to list.")) -> None:
-    """List shipped tasks and judges, and the registered scorers and generator kinds.
+def ls(
+    what: Listing | None = typer.Argument(
+        None,
+        help="What to list; without it, every plug-in kind (generators, judge backends, scorers, baselines).",
+    ),
+) -> None:
+    """List shipped tasks and judges, and the registered generators, judge backends, scorers and baselines.
 
     Every name printed works where it is used: `punc eval TASK`, `--judge NAME`, `punc serve-judge
-    NAME`, a task's `scorers: [NAME]`, `--generator KIND:ARGUMENT`.
+    NAME`, `--generator KIND:ARGUMENT`, a judge's `backend: NAME`, a task's `scorers: [NAME]` and
+    `baselines: [NAME]`.
     """
     from harness.locate import shipped_names
 
-    if what == Listing.tasks:
+    if what is None:
+        for index, listing in enumerate(PLUGIN_LISTINGS):
+            typer.echo(("\n" if index else "") + f"{listing.value.replace('-', ' ')}:")
+            _print_plugins(listing, indent="  ")
+    elif what == Listing.tasks:
         from harness.prefetch import hub_status
 
         for name, path in shipped_names(what.value).items():
@@ -79,13 +107,5 @@ def ls(what: Listing = typer.Argument(..., help="What to list.")) -> None:
     elif what == Listing.judges:
         for name, path in shipped_names(what.value).items():
             typer.echo(f"{name:<28} {path}")
-    elif what == Listing.scorers:
-        from harness.scorers import available_scorers
-
-        for name, description in available_scorers().items():
-            typer.echo(f"{name:<12} {description}")
     else:
-        from harness.generators import available_generators
-
-        for name, target in available_generators().items():
-            typer.echo(f"{name:<12} {target}")
+        _print_plugins(what)

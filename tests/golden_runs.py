@@ -1,0 +1,100 @@
+"""Compare two run directories of the same task: everything except what legitimately differs per run.
+
+Used by tests/run/test_golden_default.py and, for the full default task, from the command line:
+    .venv/bin/python tests/golden_runs.py RUN_A RUN_B
+Captions and scores must match exactly (same images, same judge, same scorers, same numbers).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+# Run-specific: when and where it ran, how long it took, which checkout and library build ran it.
+RUN_SPECIFIC = {
+    ("created",),
+    ("timings",),
+    ("cost",),
+    ("git_commit",),
+    ("versions",),
+    ("harness_version",),
+    ("task", "source"),
+    ("prompts", "files"),
+    ("generator", "spec"),
+    ("generation_recipe", "versions"),
+}
+
+
+def comparable_results(raw: dict[str, Any]) -> dict[str, Any]:
+    """results.json without its run-specific fields."""
+    kept = json.loads(json.dumps(raw))
+    for path in RUN_SPECIFIC:
+        node = kept
+        for key in path[:-1]:
+            node = node.get(key, {}) if isinstance(node, dict) else {}
+        if isinstance(node, dict):
+            node.pop(path[-1], None)
+    return kept
+
+
+def _records(path: Path, key_fields: tuple[str, ...]) -> dict[tuple, dict[str, Any]]:
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    keyed = {tuple(row[k] for k in key_fields): row for row in rows}
+    assert len(keyed) == len(rows), f"{path}: duplicate records"
+    return keyed
+
+
+def captions(run: Path) -> dict[tuple, dict[str, Any]]:
+    return _records(run / "captions.jsonl", ("prompt_id", "index", "image_hash", "sample_index", "judge"))
+
+
+def scores(run: Path) -> dict[tuple, dict[str, Any]]:
+    return _records(
+        run / "scores.jsonl", ("prompt_id", "index", "image_hash", "sample_index", "judge", "signature")
+    )
+
+
+def differences(got: Any, expected: Any, where: str = "") -> list[str]:
+    """Every place two JSON trees differ, exactly (floats included)."""
+    if isinstance(expected, dict) and isinstance(got, dict):
+        found = [f"{where}/{k}: missing" for k in expected.keys() - got.keys()]
+        found += [f"{where}/{k}: unexpected" for k in got.keys() - expected.keys()]
+        for key in expected.keys() & got.keys():
+            found += differences(got[key], expected[key], f"{where}/{key}")
+        return found
+    if isinstance(expected, list) and isinstance(got, list):
+        if len(got) != len(expected):
+            return [f"{where}: {len(got)} items, expected {len(expected)}"]
+        return [
+            d
+            for i, (a, b) in enumerate(zip(got, expected, strict=True))
+            for d in differences(a, b, f"{where}[{i}]")
+        ]
+    if got != expected or type(got) is not type(expected):
+        return [f"{where}: {got!r} != {expected!r}"]
+    return []
+
+
+def compare_runs(got: Path, expected: Path) -> list[str]:
+    """All differences between two run directories' results, captions and scores."""
+    found = differences(
+        comparable_results(json.loads((got / "results.json").read_text(encoding="utf-8"))),
+        comparable_results(json.loads((expected / "results.json").read_text(encoding="utf-8"))),
+        "results.json",
+    )
+    found += differences(_stringify(captions(got)), _stringify(captions(expected)), "captions.jsonl")
+    found += differences(_stringify(scores(got)), _stringify(scores(expected)), "scores.jsonl")
+    return found
+
+
+def _stringify(records: dict[tuple, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {json.dumps(key): value for key, value in records.items()}
+
+
+if __name__ == "__main__":
+    problems = compare_runs(Path(sys.argv[1]), Path(sys.argv[2]))
+    print("\n".join(problems[:50]) if problems else "identical (run-specific fields excluded)")
+    print(f"{len(problems)} differences")
+    sys.exit(1 if problems else 0)

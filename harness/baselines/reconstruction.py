@@ -111,7 +111,7 @@ class Reconstruction(Baseline):
         return cls(resources, **params)
 
     def signature(self) -> str:
-        from harness.run.evaluate import generator_identity
+        from harness.generators.identity import generator_identity
 
         gen = generator_identity(self.resources.generator_spec) if self.resources.generator_spec else "none"
         enc = encoder_identity(self._encoder_path) if self._encoder_path else "none"

@@ -15,7 +15,7 @@ from harness._version import __version__
 from harness.config.judge import JudgeConfig
 from harness.config.task import LoadedTask
 from harness.errors import storage_error
-from harness.fingerprint import local_model_identity
+from harness.generators.identity import generator_identity
 from harness.run.aggregate import grouped, prompt_results, summarize
 from harness.run.cost import Prices, StageTally, run_cost
 from harness.run.jsonl import atomic_write_json, read_jsonl
@@ -56,21 +56,6 @@ class EvalOptions:
     progress: bool = True
     score_batch_size: int = SCORE_BATCH
     prices: Prices | None = None
-
-
-def generator_identity(spec: str) -> str:
-    """What a run directory is tied to: a model's spec plus, for local model folders, a content identity.
-
-    Pre-made images are tied to their source path only: fixing a broken file must not orphan the run
-    (each image's own sha256 is in its recipe).
-    """
-    from harness.generators import IMPORTERS, split_spec
-
-    kind, argument = split_spec(spec)
-    if kind == "premade" or kind in IMPORTERS:
-        return f"{kind}:{Path(argument).resolve()}"
-    local = local_model_identity(argument) if Path(argument).exists() else None
-    return f"{kind}:{Path(argument).name}@{local}" if local else f"{kind}:{argument}"
 
 
 def plan_chunks(

@@ -7,6 +7,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 SCHEMA_VERSION = 1
+#: results.json versions this harness reads (older ones through `upgrade_results`)
+SUPPORTED_SCHEMA_VERSIONS = frozenset({1})
 UNCERTAINTY_KEYS = ("u_ale", "u_epi", "u_tot")
 PRF_KEYS = ("precision", "recall", "f1")
 
@@ -100,3 +102,8 @@ class Results(BaseModel):
         default_factory=dict, description="baseline name -> signature and cost; values in baselines.jsonl"
     )
     cost: RunCost | None = None
+
+
+def upgrade_results(raw: dict[str, Any]) -> dict[str, Any]:
+    """An older results.json's data in the current schema's shape (version 1 is current)."""
+    return raw

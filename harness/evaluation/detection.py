@@ -26,6 +26,7 @@ import numpy as np
 
 from harness.errors import PuncError
 from harness.run.reader import RunReader
+from harness.run.store import RunLayout
 from harness.safe_load import read_json_file
 
 SHIFTED = ("vague", "corrupted", "ood")
@@ -490,7 +491,7 @@ def detect(
         "margins": margin_rows,
         "disentanglement": disentangle_rows,
     }
-    atomic_write_json(out_dir / "detection.json", payload)
+    atomic_write_json(RunLayout(out_dir).detection_file, payload)
     atomic_write_text(
         out_dir / "detection.md", markdown_table(run, comparisons, margin_rows, disentangle_rows)
     )

@@ -38,6 +38,7 @@ from harness.leaderboard.digests import bundle_digests
 from harness.run.jsonl import atomic_write_bytes, atomic_write_json, atomic_write_text
 from harness.run.reader import RunReader
 from harness.run.schema import Results
+from harness.run.store import RunLayout
 from harness.safe_ids import SAFE_ID_EXPECTED, is_safe_id
 
 #: All images are copied when together they are smaller than this; otherwise the first one of each prompt.
@@ -300,20 +301,21 @@ def prepare_run(run_dir: Path, allow_partial: bool, label: str | None) -> Prepar
 
 def _write_bundle(prepared: PreparedRun, staging: Path, source_name: str) -> None:
     results_data = json_safe(prepared.results.model_dump(mode="json"))
-    atomic_write_json(staging / "results.json", results_data)
-    atomic_write_text(staging / "manifest.jsonl", _dump_jsonl(prepared.manifest))
-    atomic_write_text(staging / "captions.jsonl", _dump_jsonl(prepared.captions))
-    atomic_write_text(staging / "scores.jsonl", _dump_jsonl(prepared.scores))
+    bundle = RunLayout(staging)
+    atomic_write_json(bundle.results_file, results_data)
+    atomic_write_text(bundle.manifest_log, _dump_jsonl(prepared.manifest))
+    atomic_write_text(bundle.captions_log, _dump_jsonl(prepared.captions))
+    atomic_write_text(bundle.scores_log, _dump_jsonl(prepared.scores))
     if prepared.detection is not None:
-        atomic_write_json(staging / "detection.json", prepared.detection)
+        atomic_write_json(bundle.detection_file, prepared.detection)
     copied_bytes = 0
     for image_hash, path in sorted(prepared.image_paths.items()):
         data = verified_png(path)  # the bytes we write are the bytes PIL verified
-        atomic_write_bytes(staging / "images" / f"{image_hash}.png", data)
+        atomic_write_bytes(bundle.bundle_image_path(image_hash), data)
         copied_bytes += len(data)
     images = dict(prepared.images, bytes=copied_bytes)
     atomic_write_json(
-        staging / "bundle.json",
+        bundle.bundle_file,
         {
             "files": bundle_digests(staging),
             "bundle_format": BUNDLE_FORMAT,

@@ -77,7 +77,7 @@ def child(out: Path, limit: int) -> None:
                 "seconds": seconds,
                 "cpu_seconds": usage.ru_utime + usage.ru_stime,  # whole process, imports included
                 "peak_rss_mib": peak_mib,
-                "images": results.counts["images"],
+                "images": results.counts.images,
                 "sharding_s": spent["sharding_s"],
                 "timings": results.timings,
             }

@@ -27,10 +27,17 @@ RUN_SPECIFIC = {
 }
 
 
-def comparable_results(raw: dict[str, Any]) -> dict[str, Any]:
-    """results.json without its run-specific fields."""
-    kept = json.loads(json.dumps(raw))
-    for path in RUN_SPECIFIC:
+#: Fields a version-1 results.json (the golden's schema) cannot have; compared only between newer files.
+NEW_SINCE_VERSION_1 = {("scorer_specs",)}
+
+
+def comparable_results(raw: dict[str, Any], drop: set[tuple[str, ...]] = frozenset()) -> dict[str, Any]:
+    """results.json in the current schema's shape (older versions upgraded by the reader's schema),
+    without its run-specific fields."""
+    from harness.run.schema import Results
+
+    kept = Results.model_validate(raw).model_dump(mode="json")
+    for path in RUN_SPECIFIC | drop:
         node = kept
         for key in path[:-1]:
             node = node.get(key, {}) if isinstance(node, dict) else {}
@@ -79,11 +86,11 @@ def differences(got: Any, expected: Any, where: str = "") -> list[str]:
 
 def compare_runs(got: Path, expected: Path) -> list[str]:
     """All differences between two run directories' results, captions and scores."""
-    found = differences(
-        comparable_results(json.loads((got / "results.json").read_text(encoding="utf-8"))),
-        comparable_results(json.loads((expected / "results.json").read_text(encoding="utf-8"))),
-        "results.json",
-    )
+    mine = json.loads((got / "results.json").read_text(encoding="utf-8"))
+    reference = json.loads((expected / "results.json").read_text(encoding="utf-8"))
+    old = min(mine.get("schema_version", 1), reference.get("schema_version", 1)) == 1
+    drop = NEW_SINCE_VERSION_1 if old else set()
+    found = differences(comparable_results(mine, drop), comparable_results(reference, drop), "results.json")
     found += differences(_stringify(captions(got)), _stringify(captions(expected)), "captions.jsonl")
     found += differences(_stringify(scores(got)), _stringify(scores(expected)), "scores.jsonl")
     return found

@@ -44,7 +44,7 @@ def test_evaluate_the_embedded_default_and_load_it_back(tmp_path: Path) -> None:
     results = harness.evaluate("world_default", limit=1, images_per_prompt=2, out=out, device="cpu")
     shifts = {p.labels["shift"] for p in results.per_prompt}
     assert len(results.per_prompt) == len(shifts) == 4  # one prompt of each shift
-    assert results.counts["images"] == 8 and results.counts["captions"] == 8
+    assert results.counts.images == 8 and results.counts.captions == 8
 
     run = harness.load_run(out)
     assert isinstance(run, harness.RunReader)
@@ -63,7 +63,7 @@ def test_evaluate_the_embedded_default_and_load_it_back(tmp_path: Path) -> None:
 
     again = harness.evaluate("world_default", limit=1, images_per_prompt=2, out=out, device="cpu")
     assert again.counts == results.counts  # resumed from the run directory: nothing recomputed
-    assert again.counts["recomputed_for_batch_stability"] == 0
+    assert again.counts.recomputed_for_batch_stability == 0
     assert again.per_prompt == results.per_prompt
 
 

@@ -82,9 +82,9 @@ def read_judge_scores(run_dirs: list[Path], scorer: str | None) -> tuple[JudgeSc
     out = JudgeScores()
     for run_dir in map(Path, run_dirs):
         results = first if run_dir == Path(run_dirs[0]) else load_results(run_dir)
-        if results.task.get("hash") != first.task.get("hash"):
+        if results.task.hash != first.task.hash:
             raise PuncError(
-                f"{run_dir}: task hash {results.task.get('hash')!r} differs from {first.task.get('hash')!r} "
+                f"{run_dir}: task hash {results.task.hash!r} differs from {first.task.hash!r} "
                 f"in {run_dirs[0]}; judges can only be compared on the same prompts"
             )
         if results.scorers.get(chosen) != signature:
@@ -100,7 +100,7 @@ def read_judge_scores(run_dirs: list[Path], scorer: str | None) -> tuple[JudgeSc
                     "(another generator or seed); judges must caption the same images"
                 )
         images.update({k: v for k, v in theirs.items() if k not in images})
-        fp, name = results.judge.get("fingerprint"), results.judge.get("name")
+        fp, name = results.judge.fingerprint, results.judge.name
         if fp and name:
             out.names.setdefault(str(fp), str(name))
         run = RunReader(run_dir)

@@ -274,7 +274,7 @@ def run_bias(
     run_dir = Path(run_dir)
     run = RunReader(run_dir)
     results = run.results
-    fingerprint = results.judge.get("fingerprint")
+    fingerprint = results.judge.fingerprint
     prompts = {p.prompt_id: p for p in results.per_prompt}
     labelled = {pid: _attributes(p.labels) for pid, p in prompts.items()}
     open_prompts = {

@@ -131,9 +131,9 @@ class RunScores:
 def punc_cost(results: Any) -> dict[str, Any]:
     """PUNC's own cost per prompt: K × S judge caption calls plus text scoring (generation excluded,
     as it is shared with every baseline); seconds from the run's caption and score timings."""
-    n = max(int(results.counts.get("prompts", 0)), 1)
+    n = max(int(results.counts.prompts), 1)
     k = int(results.generation_recipe.get("images_per_prompt") or 0)
-    s = int(results.judge.get("samples_per_image") or 1)
+    s = int(results.judge.samples_per_image or 1)
     seconds = (results.timings.get("caption_s", 0.0) + results.timings.get("score_s", 0.0)) / n
     return {
         "network_passes_per_prompt": k * s,
@@ -211,7 +211,7 @@ def add_prompt_only(out: RunScores, results: Any, run: RunReader) -> None:
     )
 
     texts = {p.prompt_id: p.text for p in results.per_prompt}
-    fingerprint = str(results.judge.get("fingerprint", ""))
+    fingerprint = str(results.judge.fingerprint or "")
     latest = {  # one caption per grid item, the last one logged
         (r["prompt_id"], r["index"], r["image_hash"], r["sample_index"]): r
         for r in run.captions()
@@ -219,7 +219,7 @@ def add_prompt_only(out: RunScores, results: Any, run: RunReader) -> None:
     }
     captions = [r.get("caption", "") for (pid, *_), r in latest.items() if pid in texts]
     out.modal_caption = modal_caption(captions)
-    tokenizer = generator_tokenizer(results.generator)
+    tokenizer = generator_tokenizer(results.generator.model_dump())
     out.tokenizer = getattr(tokenizer, "name_or_path", None) if tokenizer is not None else None
     tokenize = word_pieces(tokenizer) if tokenizer is not None else None
     out.prompt_only = prompt_features(texts, tokenize, out.modal_caption)

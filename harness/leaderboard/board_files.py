@@ -91,8 +91,8 @@ def list_bundles(board_dir: Path) -> list[tuple[Path, dict[str, Any]]]:
 def identity_of(results: Results) -> dict[str, Any]:
     """The fields that make two runs comparable; a board stores them in board.json."""
     return {
-        "task_hash": results.task.get("hash"),
-        "judge_fingerprint": results.judge.get("fingerprint"),
+        "task_hash": results.task.hash,
+        "judge_fingerprint": results.judge.fingerprint,
         "scorers": dict(sorted(results.scorers.items())),
         "primary_scorer": results.primary_scorer,
     }

@@ -185,13 +185,14 @@ def collect(board_dir: Path) -> tuple[dict[str, Any], dict[str, list[dict[str, A
                     "primary_scorer": primary,
                     "auroc": _auroc(bundle),
                     "cost": _cost(results),
-                    "judge": results.judge.get("name") or results.judge.get("fingerprint"),
+                    "judge": results.judge.name or results.judge.fingerprint,
                     "date": results.created[:10],
                     "created": results.created,
                     "published": meta.get("published"),
                     "harness_version": results.harness_version,
                     "generator": {
-                        k: results.generator.get(k) for k in ("name", "model", "model_id", "revision")
+                        k: results.generator.model_dump().get(k)
+                        for k in ("name", "model", "model_id", "revision")
                     },
                     "images_policy": (meta.get("images") or {}).get("policy"),
                     "by_category": {k: _group(v, primary) for k, v in sorted(results.by_category.items())},

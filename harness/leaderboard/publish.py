@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from harness._version import __version__
 from harness.errors import PuncError, storage_errors
 from harness.images import check_pixels, open_image
@@ -147,7 +149,7 @@ def _completeness_problems(run_dir: Path, results: Results, allow_partial: bool)
     """Why the run is partial (empty when complete); refused unless --allow-partial."""
     problems = []
     if not results.complete:
-        problems.append("results.json says complete=false")
+        problems.append(f"results.json says status={results.status} (complete=false)")
     if results.failures:
         problems.append(f"{len(results.failures)} failure(s) recorded")
     if problems and not allow_partial:
@@ -160,9 +162,9 @@ def _completeness_problems(run_dir: Path, results: Results, allow_partial: bool)
 
 def _check_identity_fields(run_dir: Path, results: Results) -> None:
     """A board compares runs by these; a run without them cannot join one."""
-    if not results.task.get("hash"):
+    if not results.task.hash:
         raise PuncError(f"{run_dir / 'results.json'}: field 'task.hash': expected the task hash")
-    if not results.judge.get("fingerprint"):
+    if not results.judge.fingerprint:
         raise PuncError(
             f"{run_dir / 'results.json'}: field 'judge.fingerprint': expected the judge fingerprint"
         )
@@ -182,7 +184,7 @@ def _manifest(run: RunReader) -> list[dict[str, Any]]:
 
 def _judged_records(run: RunReader, results: Results) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Captions and scores of the judge and scorers this run's results describe."""
-    judge_ids = {results.judge.get("fingerprint"), results.judge.get("name")}
+    judge_ids = {results.judge.fingerprint, results.judge.name}
     captions = [_pick(r, CAPTION_KEYS) for r in run.captions()]
     if any(r.get("judge") in judge_ids for r in captions):
         captions = [r for r in captions if r.get("judge") in judge_ids]
@@ -349,6 +351,12 @@ def _create_board(board: str, board_dir: Path, boards_dir: Path) -> None:
         raise PuncError(f"board {board!r} was just created by someone else at {board_dir}") from None
 
 
+def _present(part: BaseModel, keys: tuple[str, ...]) -> dict[str, Any]:
+    """The `keys` that the run's results.json holds (not the schema's defaults)."""
+    data = part.model_dump(mode="json", exclude_unset=True)
+    return {k: data[k] for k in keys if k in data}
+
+
 def _write_board_description(board: str, board_dir: Path, results: Results, identity: dict[str, Any]) -> None:
     atomic_write_json(
         board_dir / "board.json",
@@ -356,13 +364,9 @@ def _write_board_description(board: str, board_dir: Path, results: Results, iden
             "board_format": BOARD_FORMAT,
             "name": board,
             "created": now_iso(),
-            "task": {k: results.task.get(k) for k in ("name", "version", "hash") if k in results.task},
+            "task": _present(results.task, ("name", "version", "hash")),
             **identity,
-            "judge": {
-                k: results.judge.get(k)
-                for k in ("name", "fingerprint", "backend", "model")
-                if k in results.judge
-            },
+            "judge": _present(results.judge, ("name", "fingerprint", "backend", "model")),
         },
     )
     share_files(board_dir / "board.json")

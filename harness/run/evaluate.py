@@ -23,7 +23,7 @@ from harness.run.noise import show_library_warnings_once
 from harness.run.preflight import run_preflight
 from harness.run.progress import console, stage_progress
 from harness.run.records import FailureLine, read_records
-from harness.run.schema import Failure, Results
+from harness.run.schema import Failure, Results, ScorerSpec, run_status
 from harness.run.sharding import device_label, fold_shards, grid_position, join_processes
 from harness.run.store import RunStore
 
@@ -135,6 +135,7 @@ class Evaluation:
         self.recomputed = 0  # finished items recomputed to keep batches identical after a resume
         self.generator_description: dict[str, Any] | None = None
         self.judge_runtime: dict[str, str] | None = None
+        self.scorer_specs: dict[str, ScorerSpec] = {}
 
     def _note_recompute(self, stage: str, count: int) -> None:
         if count:
@@ -329,6 +330,7 @@ class Evaluation:
     def score(
         self, captions: dict[tuple, dict[str, Any]]
     ) -> tuple[list[dict[str, Any]], dict[str, str], set]:
+        """Score every caption with every scorer; the task's scorer specs are kept in self.scorer_specs."""
         from harness.scorers import build_scorer
 
         if self.o.rescore and self.ranks.is_main:
@@ -348,6 +350,12 @@ class Evaluation:
                 params["device"] = self.device
             scorer = build_scorer(spec.name, **params)
             signatures[spec.name] = scorer.signature()
+            self.scorer_specs[spec.name] = ScorerSpec(
+                name=spec.name,
+                params=dict(spec.params),
+                outputs=list(scorer.outputs),
+                signature=signatures[spec.name],
+            )
             if set(scorer.outputs) == {"precision", "recall", "f1"}:
                 prf.add(spec.name)
             scorers.append(scorer)
@@ -564,7 +572,7 @@ class Evaluation:
             harness_version=__version__,
             created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             model_name=self.o.model_name or str(generator.get("model") or Path(self.o.generator).name),
-            complete=complete,
+            status=run_status(complete, len(failures)),
             task={
                 "name": c.name,
                 "version": c.version,
@@ -595,6 +603,7 @@ class Evaluation:
                 **self._judge_runtime(),
             },
             scorers=signatures,
+            scorer_specs=self.scorer_specs,
             primary_scorer=c.resolved_primary_scorer(sorted(prf)),
             image_policy={"format": "png", "mode": "RGB", "resize": None, "judge_sees": "stored PNG"},
             counts={

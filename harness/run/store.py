@@ -206,7 +206,7 @@ class RunStore(RunLayout):
         raise PuncError(f"{self.root}: could not find a free name for the scores backup")
 
     def mark_results_incomplete(self, reason: str) -> None:
-        """Rewrite results.json with complete=false before work that changes what it summarizes."""
+        """Rewrite results.json as stale (complete=false) before work that changes what it summarizes."""
         if not self.results_file.is_file():
             return
         try:
@@ -214,7 +214,9 @@ class RunStore(RunLayout):
         except InputError:
             return  # unreadable already; the run's finish rewrites it
         if isinstance(raw, dict) and raw.get("complete") is not False:
-            atomic_write_json(self.results_file, {**raw, "complete": False, "stale": reason})
+            atomic_write_json(
+                self.results_file, {**raw, "status": "stale", "complete": False, "stale": reason}
+            )
 
     # -- lock -------------------------------------------------------------------------------
     @contextlib.contextmanager

@@ -196,8 +196,8 @@ def failed_items(results: Results) -> int:
     """Items the run could not make: recorded failures, or fewer images/captions than expected."""
     counts = results.counts
     missing = max(
-        counts["failed_images"] + counts["failed_captions"],
-        counts["expected_images"] - counts["images"],
-        counts["expected_captions"] - counts["captions"],
+        counts.failed_images + counts.failed_captions,
+        counts.expected_images - counts.images,
+        counts.expected_captions - counts.captions,
     )
     return max(missing, len(results.failures))

@@ -17,9 +17,10 @@ from typing import Any, ClassVar
 import numpy as np
 from PIL import Image
 
-from harness.baselines.base import Baseline, Outcome, Resources, check_params, versions
+from harness.baselines.base import Baseline, Outcome, Resources, check_params
 from harness.baselines.features import encoder_identity, resolve_encoder_spec
 from harness.baselines.reconstruction import image_distance
+from harness.devices import versions
 from harness.errors import PuncError
 
 MASKS = ("checker", "checker_inv", "hstripes", "hstripes_inv", "vstripes", "vstripes_inv")

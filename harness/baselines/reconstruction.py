@@ -18,8 +18,9 @@ from typing import Any, ClassVar
 import numpy as np
 from PIL import Image
 
-from harness.baselines.base import Baseline, Outcome, Resources, check_params, versions
+from harness.baselines.base import Baseline, Outcome, Resources, check_params
 from harness.baselines.features import encoder_identity, feature_distance, resolve_encoder_spec
+from harness.devices import versions
 from harness.errors import PuncError
 
 DEFAULT_LEVELS = (0.2, 0.4, 0.6, 0.8)

@@ -13,8 +13,9 @@ from typing import Any, ClassVar
 import numpy as np
 from PIL import Image
 
-from harness.baselines.base import Baseline, Outcome, Resources, check_params, versions
+from harness.baselines.base import Baseline, Outcome, Resources, check_params
 from harness.baselines.features import cosine_matrix, encoder_identity, resolve_encoder_spec
+from harness.devices import versions
 from harness.errors import PuncError
 
 SIMILARITIES = ("cosine", "ssim")

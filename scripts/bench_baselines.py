@@ -55,13 +55,14 @@ def main() -> None:
         subprocess.run(cmd, cwd=ROOT, check=True)
 
     from harness.baselines import read_baselines
-    from harness.evaluation.detection import load_results, punc_cost
+    from harness.evaluation.detection import punc_cost
+    from harness.run.reader import load_results
 
     results = load_results(run)
     punc = punc_cost(results)
     lines = read_baselines(run)
     print(
-        f"run {run}: {results.counts.get('prompts')} prompts, K = {results.generation_recipe.get('images_per_prompt')}"
+        f"run {run}: {results.counts.prompts} prompts, K = {results.generation_recipe.get('images_per_prompt')}"
     )
     print(f"{'method':<22}{'s/prompt':>12}{'passes/prompt':>16}{'s vs PUNC':>12}{'passes vs PUNC':>16}")
     p_s, p_n = punc["seconds_per_prompt"], punc["network_passes_per_prompt"]

@@ -37,6 +37,7 @@ def child(out: Path, limit: int) -> None:
     """One evaluation in this process; prints seconds, peak memory and time inside sharding code."""
     sys.path.insert(0, str(ROOT))
     import harness.run.evaluate as evaluate
+    import harness.run.stages as stages
     from harness.config.judge import load_judge
     from harness.config.task import load_task
 
@@ -52,8 +53,8 @@ def child(out: Path, limit: int) -> None:
 
         return wrapper
 
-    evaluate.Evaluation._fold = timed(evaluate.Evaluation._fold)
-    evaluate.Evaluation._tally = timed(evaluate.Evaluation._tally)
+    stages.StageRunner.fold = timed(stages.StageRunner.fold)
+    stages.StageRunner.tally = timed(stages.StageRunner.tally)
     evaluate.join_processes = timed(evaluate.join_processes)
     evaluate.fold_shards = timed(evaluate.fold_shards)
     task = load_task(TASK)
@@ -77,7 +78,7 @@ def child(out: Path, limit: int) -> None:
                 "seconds": seconds,
                 "cpu_seconds": usage.ru_utime + usage.ru_stime,  # whole process, imports included
                 "peak_rss_mib": peak_mib,
-                "images": results.counts["images"],
+                "images": results.counts.images,
                 "sharding_s": spent["sharding_s"],
                 "timings": results.timings,
             }

@@ -25,8 +25,9 @@ from typing import Any
 from harness.baselines.base import Baseline, Outcome, Resources
 from harness.errors import PuncError
 from harness.registry import BASELINES
+from harness.run.store import RunLayout
 
-BASELINES_FILE = "baselines.jsonl"
+BASELINES_FILE = RunLayout.BASELINES
 
 
 def available_baselines() -> list[str]:
@@ -43,11 +44,9 @@ def build_baseline(
 
 
 def read_baselines(root: Any) -> list[dict[str, Any]]:
-    from pathlib import Path
+    from harness.run.reader import RunReader
 
-    from harness.run.jsonl import read_jsonl
-
-    return list(read_jsonl(Path(root) / BASELINES_FILE))
+    return RunReader(root).baselines()
 
 
 def run_baselines(
@@ -64,10 +63,8 @@ def run_baselines(
     Returns {name: {"signature", "cost": {"network_passes_per_prompt", "seconds_per_prompt"}}},
     the cost averaged over this signature's lines in baselines.jsonl.
     """
-    from harness.run.jsonl import JsonlAppender, read_jsonl
     from harness.run.progress import stage_progress
 
-    log = store.root / BASELINES_FILE
     resources = Resources(generator_spec, device)
     built: list[tuple[str, Baseline, str]] = []
     for spec in specs:
@@ -82,11 +79,9 @@ def run_baselines(
         by_prompt[pid].append((index, record["image_hash"]))
     texts = {p.id: p.text for p in prompts}
     order = [p.id for p in prompts if p.id in by_prompt]
-    existing: dict[tuple[str, str], dict[str, Any]] = {
-        (r["prompt_id"], r["signature"]): r for r in read_jsonl(log) if "signature" in r
-    }
+    existing = store.load_baselines()
     try:
-        with stage_progress(progress) as bar, JsonlAppender(log) as out:
+        with stage_progress(progress) as bar:
             for name, baseline, sig in built:
                 todo = [pid for pid in order if (pid, sig) not in existing]
                 task = bar.add_task(name[:10], total=len(order), completed=len(order) - len(todo))
@@ -117,7 +112,7 @@ def run_baselines(
                             "seconds_per_prompt": round(time.perf_counter() - started, 6),
                         },
                     }
-                    out.append(record)
+                    store.append_baselines([record])
                     existing[(pid, sig)] = record
                     bar.advance(task)
     finally:

@@ -11,23 +11,11 @@ import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from importlib import metadata
 from typing import Any, ClassVar
 
 from PIL import Image
 
 from harness.errors import PuncError
-
-
-def version_of(distribution: str) -> str:
-    try:
-        return metadata.version(distribution)
-    except metadata.PackageNotFoundError:
-        return "absent"
-
-
-def versions(*names: str) -> str:
-    return ":".join(f"{n}={version_of(n)}" for n in names)
 
 
 @dataclass

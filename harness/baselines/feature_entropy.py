@@ -16,8 +16,9 @@ from typing import ClassVar
 import numpy as np
 from PIL import Image
 
-from harness.baselines.base import Baseline, Outcome, Resources, versions
+from harness.baselines.base import Baseline, Outcome, Resources
 from harness.baselines.features import encoder_identity, resolve_encoder_spec
+from harness.devices import versions
 
 SIGMA2 = 1e-3
 

@@ -61,11 +61,11 @@ class ImageEncoder:
 
     @classmethod
     def load(cls, spec: str | None = None, device: str | None = None) -> ImageEncoder:
-        from harness.generators.diffusers_pipeline import pick_device
+        from harness.devices import pick_device
         from harness.hub import resolve_model_source
 
         path = resolve_encoder_spec(spec)
-        device = pick_device(device)
+        device = pick_device(device, mps=True)
         resolve_model_source(path, what="image encoder")
         import transformers
 

@@ -17,9 +17,10 @@ from typing import Any, ClassVar
 import numpy as np
 from PIL import Image
 
-from harness.baselines.base import Baseline, Outcome, Resources, versions
+from harness.baselines.base import Baseline, Outcome, Resources
 from harness.baselines.features import encoder_identity, resolve_encoder_spec
 from harness.baselines.reconstruction import image_distance
+from harness.devices import versions
 from harness.errors import PuncError
 
 MASKS = ("checker", "checker_inv", "hstripes", "hstripes_inv", "vstripes", "vstripes_inv")
@@ -118,7 +119,7 @@ class Inpainting(Baseline):
         self._encoder_path = resolve_encoder_spec(encoder) if self.feature else None
 
     def signature(self) -> str:
-        from harness.run.evaluate import generator_identity
+        from harness.generators.identity import generator_identity
 
         gen = generator_identity(self.resources.generator_spec) if self.resources.generator_spec else "none"
         enc = encoder_identity(self._encoder_path) if self._encoder_path else "none"

@@ -18,8 +18,9 @@ from typing import Any, ClassVar
 import numpy as np
 from PIL import Image
 
-from harness.baselines.base import Baseline, Outcome, Resources, versions
+from harness.baselines.base import Baseline, Outcome, Resources
 from harness.baselines.features import encoder_identity, feature_distance, resolve_encoder_spec
+from harness.devices import versions
 from harness.errors import PuncError
 
 DEFAULT_LEVELS = (0.2, 0.4, 0.6, 0.8)
@@ -106,7 +107,7 @@ class Reconstruction(Baseline):
         self._encoder_path = resolve_encoder_spec(encoder) if self.feature else None
 
     def signature(self) -> str:
-        from harness.run.evaluate import generator_identity
+        from harness.generators.identity import generator_identity
 
         gen = generator_identity(self.resources.generator_spec) if self.resources.generator_spec else "none"
         enc = encoder_identity(self._encoder_path) if self._encoder_path else "none"

@@ -13,8 +13,9 @@ from typing import ClassVar
 import numpy as np
 from PIL import Image
 
-from harness.baselines.base import Baseline, Outcome, Resources, versions
+from harness.baselines.base import Baseline, Outcome, Resources
 from harness.baselines.features import cosine_matrix, encoder_identity, resolve_encoder_spec
+from harness.devices import versions
 from harness.errors import PuncError
 
 SIMILARITIES = ("cosine", "ssim")

@@ -41,12 +41,13 @@ def summary_data(results: Results, out_dir: Path) -> dict[str, Any]:
     return {
         "results": str(out_dir / "results.json"),
         "model": results.model_name,
-        "task": results.task["name"],
-        "limit": results.task.get("limit"),
-        "judge": results.judge["name"],
+        "task": results.task.name,
+        "limit": results.task.limit,
+        "judge": results.judge.name,
         "primary_scorer": scorer,
         "complete": results.complete,
-        "counts": results.counts,
+        "status": results.status,
+        "counts": results.counts.model_dump(mode="json"),
         "groups": [
             {
                 "shift": name,
@@ -75,11 +76,11 @@ def print_summary(results: Results, out_dir: Path, as_json: bool = False) -> Non
         return
     out = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 160)
     scorer = results.primary_scorer
-    limit = results.task.get("limit")
+    limit = results.task.limit
     table = Table(
-        title=f"{results.model_name} on {results.task['name']}"
+        title=f"{results.model_name} on {results.task.name}"
         + (f" (--limit {limit})" if limit else "")
-        + f" (judge {results.judge['name']}, {scorer})"
+        + f" (judge {results.judge.name}, {scorer})"
     )
     table.add_column("shift")
     table.add_column("prompts", justify="right")
@@ -100,8 +101,8 @@ def print_summary(results: Results, out_dir: Path, as_json: bool = False) -> Non
         out.print(f"* fewer than {MIN_GROUP_PROMPTS} prompts: too small to trust")
     counts = results.counts
     out.print(
-        f"images {counts['images']}/{counts['expected_images']}, captions {counts['captions']}/"
-        f"{counts['expected_captions']}, failed items {counts['failed_images'] + counts['failed_captions']}; "
+        f"images {counts.images}/{counts.expected_images}, captions {counts.captions}/"
+        f"{counts.expected_captions}, failed items {counts.failed_images + counts.failed_captions}; "
         f"{results.timings.get('total_s', 0):.1f} s",
         highlight=False,
     )

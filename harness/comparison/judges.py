@@ -20,8 +20,7 @@ from typing import Any
 import numpy as np
 
 from harness.errors import PuncError
-from harness.leaderboard.publish import load_results
-from harness.run.jsonl import read_jsonl
+from harness.run.reader import RunReader, load_results
 from harness.run.schema import UNCERTAINTY_KEYS, Results
 
 OUTPUT_OF = {"u_ale": "precision", "u_epi": "recall", "u_tot": "f1"}
@@ -46,15 +45,11 @@ class PromptSpread:
 
 
 def _images(run_dir: Path) -> dict[tuple[str, int], str]:
-    for name in ("images.jsonl", "manifest.jsonl"):
-        path = run_dir / name
-        if path.is_file() and not path.is_symlink():
-            return {
-                (str(r.get("prompt_id")), int(r["index"])): str(r.get("image_hash"))
-                for r in read_jsonl(path)
-                if isinstance(r.get("index"), int)
-            }
-    return {}
+    return {
+        (str(r.get("prompt_id")), int(r["index"])): str(r.get("image_hash"))
+        for r in RunReader(run_dir).images(checked=False)
+        if isinstance(r.get("index"), int)
+    }
 
 
 def shipped_judge_names() -> dict[str, str]:
@@ -87,9 +82,9 @@ def read_judge_scores(run_dirs: list[Path], scorer: str | None) -> tuple[JudgeSc
     out = JudgeScores()
     for run_dir in map(Path, run_dirs):
         results = first if run_dir == Path(run_dirs[0]) else load_results(run_dir)
-        if results.task.get("hash") != first.task.get("hash"):
+        if results.task.hash != first.task.hash:
             raise PuncError(
-                f"{run_dir}: task hash {results.task.get('hash')!r} differs from {first.task.get('hash')!r} "
+                f"{run_dir}: task hash {results.task.hash!r} differs from {first.task.hash!r} "
                 f"in {run_dirs[0]}; judges can only be compared on the same prompts"
             )
         if results.scorers.get(chosen) != signature:
@@ -105,13 +100,13 @@ def read_judge_scores(run_dirs: list[Path], scorer: str | None) -> tuple[JudgeSc
                     "(another generator or seed); judges must caption the same images"
                 )
         images.update({k: v for k, v in theirs.items() if k not in images})
-        fp, name = results.judge.get("fingerprint"), results.judge.get("name")
+        fp, name = results.judge.fingerprint, results.judge.name
         if fp and name:
             out.names.setdefault(str(fp), str(name))
-        path = run_dir / "scores.jsonl"
-        if not path.is_file():
-            raise PuncError(f"{path}: expected the run's scores (scores.jsonl)")
-        for rec in read_jsonl(path):
+        run = RunReader(run_dir)
+        if not run.layout.scores_log.is_file():
+            raise PuncError(f"{run.layout.scores_log}: expected the run's scores (scores.jsonl)")
+        for rec in run.scores(checked=False):
             if rec.get("scorer") != chosen or rec.get("signature") not in (None, signature):
                 continue
             judge, values = rec.get("judge"), rec.get("values")

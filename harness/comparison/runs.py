@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import PuncError
-from harness.leaderboard.publish import _read_json, identity_differences, identity_of, load_results
-from harness.run.jsonl import read_jsonl
+from harness.leaderboard.board_files import identity_differences, identity_of
+from harness.run.reader import RunReader
 from harness.run.schema import UNCERTAINTY_KEYS, Results
 
 GROUP_LABELS = ("shift", "category")
@@ -33,32 +33,27 @@ class RunValues:
     cost: dict[str, Any] | None = None
 
 
-def _seeds(run_dir: Path) -> dict[str, dict[int, Any]]:
+def _seeds(run: RunReader) -> dict[str, dict[int, Any]]:
     out: dict[str, dict[int, Any]] = defaultdict(dict)
-    for name in ("images.jsonl", "manifest.jsonl"):
-        path = run_dir / name
-        if path.is_file() and not path.is_symlink():
-            for rec in read_jsonl(path):
-                index = rec.get("index")
-                if isinstance(index, int) and "seed" in rec:
-                    out[str(rec.get("prompt_id"))][index] = rec.get("seed")
-            break
+    for rec in run.images(checked=False):
+        index = rec.get("index")
+        if isinstance(index, int) and "seed" in rec:
+            out[str(rec.get("prompt_id"))][index] = rec.get("seed")
     return dict(out)
 
 
-def _label(run_dir: Path, results: Results) -> str:
-    meta = run_dir / "bundle.json"
-    if meta.is_file() and not meta.is_symlink():
-        raw = _read_json(meta, "bundle description")
-        if isinstance(raw, dict) and isinstance(raw.get("label"), str) and raw["label"].strip():
-            return raw["label"]
+def _label(run: RunReader, results: Results) -> str:
+    raw = run.bundle_meta() if run.is_bundle else None
+    if isinstance(raw, dict) and isinstance(raw.get("label"), str) and raw["label"].strip():
+        return raw["label"]
     return results.model_name
 
 
 def load_run_values(run_dir: Path, scorer: str | None = None) -> RunValues:
     """Per-prompt U_ale, U_epi, U_tot of `scorer` (default: the run's primary scorer)."""
     run_dir = Path(run_dir)
-    results = load_results(run_dir)
+    run = RunReader(run_dir)
+    results = run.results
     chosen = scorer or results.primary_scorer
     available = sorted({s for p in results.per_prompt for s in p.uncertainty})
     if chosen is None or chosen not in available:
@@ -77,12 +72,12 @@ def load_run_values(run_dir: Path, scorer: str | None = None) -> RunValues:
     cost = cost.model_dump(mode="json") if hasattr(cost, "model_dump") else cost
     return RunValues(
         path=run_dir,
-        name=_label(run_dir, results),
+        name=_label(run, results),
         results=results,
         scorer=chosen,
         values=values,
         labels=labels,
-        seeds=_seeds(run_dir),
+        seeds=_seeds(run),
         cost=cost if isinstance(cost, dict) else None,
     )
 

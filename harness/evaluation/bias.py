@@ -269,12 +269,12 @@ def run_bias(
     permutations: int = 2000,
 ) -> dict[str, Any]:
     """Bias report for a run directory (results.json for prompts and labels, captions.jsonl)."""
-    from harness.evaluation.detection import load_results
-    from harness.run.jsonl import read_jsonl
+    from harness.run.reader import RunReader
 
     run_dir = Path(run_dir)
-    results = load_results(run_dir)
-    fingerprint = results.judge.get("fingerprint")
+    run = RunReader(run_dir)
+    results = run.results
+    fingerprint = results.judge.fingerprint
     prompts = {p.prompt_id: p for p in results.per_prompt}
     labelled = {pid: _attributes(p.labels) for pid, p in prompts.items()}
     open_prompts = {
@@ -301,7 +301,7 @@ def run_bias(
     items = []
     per_image: dict[tuple[str, int], Counter] = defaultdict(Counter)
     group_of: dict[str, str] = {}
-    for record in read_jsonl(run_dir / "captions.jsonl"):
+    for record in run.captions(checked=False):
         pid = record.get("prompt_id")
         if pid not in open_prompts or (fingerprint and record.get("judge") != fingerprint):
             continue

@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 
 from harness.errors import PuncError
+from harness.run.reader import RunReader
+from harness.run.store import RunLayout
 from harness.safe_load import read_json_file
 
 SHIFTED = ("vague", "corrupted", "ood")
@@ -126,24 +128,12 @@ class RunScores:
     tokenizer: str | None = None
 
 
-def load_results(run_dir: Path) -> Any:
-    from harness.run.schema import Results
-
-    path = Path(run_dir) / "results.json"
-    if not path.is_file():
-        raise PuncError(f"{run_dir}: no results.json (run `punc eval` first, or pass a run directory)")
-    try:
-        return Results.model_validate(read_json_file(path, "results file"))
-    except ValueError as exc:
-        raise PuncError(f"{path}: not a valid results.json ({str(exc).splitlines()[0]})") from None
-
-
 def punc_cost(results: Any) -> dict[str, Any]:
     """PUNC's own cost per prompt: K × S judge caption calls plus text scoring (generation excluded,
     as it is shared with every baseline); seconds from the run's caption and score timings."""
-    n = max(int(results.counts.get("prompts", 0)), 1)
+    n = max(int(results.counts.prompts), 1)
     k = int(results.generation_recipe.get("images_per_prompt") or 0)
-    s = int(results.judge.get("samples_per_image") or 1)
+    s = int(results.judge.samples_per_image or 1)
     seconds = (results.timings.get("caption_s", 0.0) + results.timings.get("score_s", 0.0)) / n
     return {
         "network_passes_per_prompt": k * s,
@@ -169,11 +159,11 @@ def _zscored_baseline(lines: list[dict[str, Any]], shifts: dict[str, str]) -> di
 
 
 def load_run_scores(run_dir: str | Path, scorer: str | None = None) -> RunScores:
-    from harness.baselines import BASELINES_FILE, mean_cost
-    from harness.run.jsonl import read_jsonl
+    from harness.baselines import mean_cost
 
     run_dir = Path(run_dir)
-    results = load_results(run_dir)
+    run = RunReader(run_dir)
+    results = run.results
     available = sorted({name for p in results.per_prompt for name in p.uncertainty})
     chosen = scorer or results.primary_scorer or (available[0] if available else None)
     if chosen is None or chosen not in available:
@@ -193,8 +183,8 @@ def load_run_scores(run_dir: str | Path, scorer: str | None = None) -> RunScores
         }
         out.costs[name] = cost
         out.signatures[name] = results.scorers.get(chosen, "")
-    add_prompt_only(out, results, run_dir)
-    lines = list(read_jsonl(run_dir / BASELINES_FILE))
+    add_prompt_only(out, results, run)
+    lines = run.baselines()
     by_name: dict[str, list[dict[str, Any]]] = {}
     for record in lines:
         by_name.setdefault(record["baseline"], []).append(record)
@@ -211,7 +201,7 @@ def load_run_scores(run_dir: str | Path, scorer: str | None = None) -> RunScores
     return out
 
 
-def add_prompt_only(out: RunScores, results: Any, run_dir: Path) -> None:
+def add_prompt_only(out: RunScores, results: Any, run: RunReader) -> None:
     """Prompt-only features of every prompt: text, the generator's tokenizer, the run's modal caption."""
     from harness.evaluation.prompt_baselines import (
         generator_tokenizer,
@@ -219,17 +209,17 @@ def add_prompt_only(out: RunScores, results: Any, run_dir: Path) -> None:
         prompt_features,
         word_pieces,
     )
-    from harness.run.store import RunStore
 
     texts = {p.prompt_id: p.text for p in results.per_prompt}
-    fingerprint = str(results.judge.get("fingerprint", ""))
-    captions = [
-        r.get("caption", "")
-        for (pid, *_), r in RunStore(run_dir).load_captions(fingerprint).items()
-        if pid in texts
-    ]
+    fingerprint = str(results.judge.fingerprint or "")
+    latest = {  # one caption per grid item, the last one logged
+        (r["prompt_id"], r["index"], r["image_hash"], r["sample_index"]): r
+        for r in run.captions()
+        if r["judge"] == fingerprint
+    }
+    captions = [r.get("caption", "") for (pid, *_), r in latest.items() if pid in texts]
     out.modal_caption = modal_caption(captions)
-    tokenizer = generator_tokenizer(results.generator)
+    tokenizer = generator_tokenizer(results.generator.model_dump())
     out.tokenizer = getattr(tokenizer, "name_or_path", None) if tokenizer is not None else None
     tokenize = word_pieces(tokenizer) if tokenizer is not None else None
     out.prompt_only = prompt_features(texts, tokenize, out.modal_caption)
@@ -501,7 +491,7 @@ def detect(
         "margins": margin_rows,
         "disentanglement": disentangle_rows,
     }
-    atomic_write_json(out_dir / "detection.json", payload)
+    atomic_write_json(RunLayout(out_dir).detection_file, payload)
     atomic_write_text(
         out_dir / "detection.md", markdown_table(run, comparisons, margin_rows, disentangle_rows)
     )

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from harness.devices import pick_device, pick_dtype
 from harness.errors import PuncError
 from harness.fingerprint import local_model_identity
 from harness.generators.base import GeneratedImage, Generator, ImageRequest
@@ -25,31 +26,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def pick_device(requested: str | None = None) -> str:
-    import torch
-
-    if requested:
-        return requested
-    if torch.cuda.is_available():
-        return "cuda"
-    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-        return "mps"
-    return "cpu"
-
-
-def pick_dtype(device: str, requested: str | None = None) -> Any:
-    """float32 on CPU (half is slow or unsupported there); bfloat16 on GPUs that support it, else float16."""
-    import torch
-
-    if requested and requested != "auto":
-        return getattr(torch, requested)
-    if device.startswith("cuda"):
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    if device == "mps":
-        return torch.float16
-    return torch.float32
-
-
 def load_pipeline(
     spec: str,
     device: str | None = None,
@@ -64,8 +40,8 @@ def load_pipeline(
     from packaging.version import Version
 
     resolve_model_source(spec, revision, what="diffusers pipeline")
-    device = pick_device(device)
-    torch_dtype = pick_dtype(device, dtype)
+    device = pick_device(device, mps=True)
+    torch_dtype = pick_dtype(device, dtype, half_on_mps=True)
     diffusers.utils.logging.disable_progress_bar()
     # diffusers renamed `torch_dtype` to `dtype` (0.36); older releases only know the former
     dtype_key = "dtype" if Version(diffusers.__version__) >= Version("0.36") else "torch_dtype"

@@ -24,6 +24,7 @@ from typing import Any
 import torch
 
 from harness.config.judge import DecodingConfig, TransformersJudgeConfig
+from harness.devices import pick_device, pick_dtype
 from harness.errors import PuncError
 from harness.hub import resolve_model_source
 from harness.judges._images import sample_seed, to_rgb
@@ -118,21 +119,6 @@ class SeededSampler:
 # the judge
 
 
-def pick_device(config_device: str | None, device: str | None = None) -> str:
-    chosen = device or config_device
-    if chosen:
-        return chosen
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-def pick_dtype(dtype: str, device: str) -> torch.dtype:
-    if dtype != "auto":
-        return {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}[dtype]
-    if device.startswith("cuda"):
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return torch.float32
-
-
 class TransformersJudge(Judge):
     """A VLM or captioner run in this process with transformers (CPU or GPU), captioner or chat mode."""
 
@@ -153,8 +139,8 @@ class TransformersJudge(Judge):
                 f"judge '{config.name}': decoding.num_beams > 1 with temperature > 0 (beam sampling) is not "
                 "supported; use num_beams: 1 to sample, or temperature: 0 for beam search"
             )
-        self.device = pick_device(config.device, device)
-        self.dtype = pick_dtype(config.dtype, self.device)
+        self.device = pick_device(device or config.device)
+        self.dtype = pick_dtype(self.device, config.dtype)
         source = resolve_model_source(config.model, config.revision, what="judge model")
         revision = None if Path(source).exists() else config.revision
         try:

@@ -16,7 +16,7 @@ from harness.comparison.compare import adjust, compare_pair
 from harness.comparison.ranks import rank_intervals
 from harness.comparison.runs import RunValues, load_run_values
 from harness.errors import PuncError
-from harness.leaderboard.publish import json_safe
+from harness.leaderboard.board_files import json_safe
 
 RESAMPLES = 2000
 SEED = 0

@@ -17,19 +17,19 @@ from typing import Any
 
 from harness._version import __version__
 from harness.errors import PuncError, storage_errors
-from harness.leaderboard.board_stats import board_comparisons, board_ranks, load_board_runs
-from harness.leaderboard.digests import verify_bundle
-from harness.leaderboard.export import CARD_HEADER, DATA_FILE, write_parquet
-from harness.leaderboard.publish import (
-    _read_json,
+from harness.leaderboard.board_files import (
     board_path,
     json_safe,
     list_bundles,
     now_iso,
+    read_board_json,
     share_files,
 )
+from harness.leaderboard.board_stats import board_comparisons, board_ranks, load_board_runs
+from harness.leaderboard.digests import verify_bundle
+from harness.leaderboard.export import CARD_HEADER, DATA_FILE, write_parquet
 from harness.run.jsonl import atomic_write_json, atomic_write_text
-from harness.run.records import CaptionLine, ImageLine, ScoreLine, read_records
+from harness.run.reader import RunReader
 from harness.run.schema import PRF_KEYS, UNCERTAINTY_KEYS, Interval, Results
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -81,11 +81,10 @@ def _cost(results: Results) -> dict[str, float | None] | None:
     return json_safe(cost) if any(v is not None for v in cost.values()) else None
 
 
-def _auroc(bundle_dir: Path) -> dict[str, float | None]:
-    path = bundle_dir / "detection.json"
-    if not path.is_file():
+def _auroc(bundle: RunReader) -> dict[str, float | None]:
+    raw = bundle.detection()
+    if raw is None:
         return {}
-    raw = _read_json(path, "detection results")
     out: dict[str, float | None] = {}
     for comp in raw.get("comparisons", []) if isinstance(raw, dict) else []:
         if (
@@ -100,10 +99,12 @@ def _auroc(bundle_dir: Path) -> dict[str, float | None]:
     return json_safe(out)
 
 
-def _prompts(bundle_dir: Path, bundle_id: str, results: Results, primary: str | None) -> list[dict[str, Any]]:
-    copied = {p.stem for p in (bundle_dir / "images").glob("*.png")}
+def _prompts(
+    bundle: RunReader, bundle_id: str, results: Results, primary: str | None
+) -> list[dict[str, Any]]:
+    copied = {p.stem for p in bundle.layout.images_dir.glob("*.png")}
     images: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for rec in read_records(bundle_dir / "manifest.jsonl", ImageLine):
+    for rec in bundle.images():
         h = rec.get("image_hash")
         images[str(rec.get("prompt_id"))].append(
             {
@@ -115,10 +116,10 @@ def _prompts(bundle_dir: Path, bundle_id: str, results: Results, primary: str | 
             }
         )
     captions: dict[tuple[str, Any, Any], dict[str, Any]] = {}
-    for rec in read_records(bundle_dir / "captions.jsonl", CaptionLine):
+    for rec in bundle.captions():
         key = (str(rec.get("prompt_id")), rec.get("index"), rec.get("sample_index"))
         captions[key] = {"sample": rec.get("sample_index"), "text": rec.get("caption"), "scores": {}}
-    for rec in read_records(bundle_dir / "scores.jsonl", ScoreLine):
+    for rec in bundle.scores():
         key = (str(rec.get("prompt_id")), rec.get("index"), rec.get("sample_index"))
         if key in captions and isinstance(rec.get("values"), dict):
             captions[key]["scores"][str(rec.get("scorer"))] = rec["values"]
@@ -154,7 +155,7 @@ def _prompts(bundle_dir: Path, bundle_id: str, results: Results, primary: str | 
 
 def collect(board_dir: Path) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
     """The board's index (one row per bundle) and the per-prompt data of each bundle."""
-    board = _read_json(board_dir / "board.json", "board description")
+    board = read_board_json(board_dir / "board.json", "board description")
     if not isinstance(board, dict):
         raise PuncError(f"{board_dir / 'board.json'}: expected a JSON object")
     models: list[dict[str, Any]] = []
@@ -162,14 +163,8 @@ def collect(board_dir: Path) -> tuple[dict[str, Any], dict[str, list[dict[str, A
     sources: list[tuple[str, Path, str | None]] = []
     for bundle_dir, meta in list_bundles(board_dir):
         verify_bundle(bundle_dir, meta)
-        try:
-            results = Results.model_validate(_read_json(bundle_dir / "results.json", "results file"))
-        except PuncError:
-            raise
-        except Exception as exc:
-            raise PuncError(
-                f"{bundle_dir / 'results.json'}: does not match the results schema ({exc})"
-            ) from None
+        bundle = RunReader(bundle_dir)
+        results = bundle.results
         primary = _primary(board, results)
         overall = results.overall.metrics.get(primary, {}) if primary else {}
         bundle_id = bundle_dir.name
@@ -188,15 +183,16 @@ def collect(board_dir: Path) -> tuple[dict[str, Any], dict[str, list[dict[str, A
                     "captions": sum(p.n_captions for p in results.per_prompt),
                     **{k: _iv(overall.get(k)) for k in BAR_METRICS},
                     "primary_scorer": primary,
-                    "auroc": _auroc(bundle_dir),
+                    "auroc": _auroc(bundle),
                     "cost": _cost(results),
-                    "judge": results.judge.get("name") or results.judge.get("fingerprint"),
+                    "judge": results.judge.name or results.judge.fingerprint,
                     "date": results.created[:10],
                     "created": results.created,
                     "published": meta.get("published"),
                     "harness_version": results.harness_version,
                     "generator": {
-                        k: results.generator.get(k) for k in ("name", "model", "model_id", "revision")
+                        k: results.generator.model_dump().get(k)
+                        for k in ("name", "model", "model_id", "revision")
                     },
                     "images_policy": (meta.get("images") or {}).get("policy"),
                     "by_category": {k: _group(v, primary) for k, v in sorted(results.by_category.items())},
@@ -204,7 +200,7 @@ def collect(board_dir: Path) -> tuple[dict[str, Any], dict[str, list[dict[str, A
                 }
             )
         )
-        prompts[bundle_id] = _prompts(bundle_dir, bundle_id, results, primary)
+        prompts[bundle_id] = _prompts(bundle, bundle_id, results, primary)
         sources.append((bundle_id, bundle_dir, primary))
     auroc_columns = sorted({key for m in models for key in m["auroc"]})
     runs = load_board_runs(sources)

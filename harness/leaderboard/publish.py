@@ -1,48 +1,52 @@
 """`punc publish`: validate a finished run and add it to a board as an inert bundle.
 
 Nothing from the run directory is executed or copied verbatim except PNG images that PIL has verified:
-every JSON file is parsed and written again from the parsed data, and only known files are read.
-A board holds runs that are comparable: same task hash, judge fingerprint and scorer signatures.
+every JSON file is parsed and written again from the parsed data, and only known files are read
+(through harness.run.reader). A board holds runs that are comparable: same task hash, judge
+fingerprint and scorer signatures.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import io
 import json
-import math
 import os
 import re
 import shutil
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel
 
 from harness._version import __version__
 from harness.errors import PuncError, storage_errors
 from harness.images import check_pixels, open_image
 from harness.leaderboard import BOARD_FORMAT, BUNDLE_FORMAT
+from harness.leaderboard.board_files import (
+    board_lock,
+    board_path,
+    identity_differences,
+    identity_of,
+    json_safe,
+    list_bundles,
+    now_iso,
+    read_board_json,
+    share_files,
+)
 from harness.leaderboard.digests import bundle_digests
-from harness.paths import inside
 from harness.run.jsonl import atomic_write_bytes, atomic_write_json, atomic_write_text
-from harness.run.records import CaptionLine, ImageLine, ScoreLine, read_records
-from harness.run.schema import SCHEMA_VERSION, Results
+from harness.run.reader import RunReader
+from harness.run.schema import Results
+from harness.run.store import RunLayout
 from harness.safe_ids import SAFE_ID_EXPECTED, is_safe_id
-from harness.safe_load import read_json_file
 
-SUPPORTED_SCHEMA_VERSIONS = frozenset({SCHEMA_VERSION})
 #: All images are copied when together they are smaller than this; otherwise the first one of each prompt.
 IMAGE_BUDGET_BYTES = 5 * 1024 * 1024
 #: A single file larger than this is not an image we publish.
 MAX_IMAGE_BYTES = 64 * 1024 * 1024
-MAX_JSON_BYTES = 512 * 1024 * 1024
 _HASH = re.compile(r"\A[0-9a-f]{64}\Z")
 
 CAPTION_KEYS = ("prompt_id", "index", "image_hash", "judge", "sample_index", "caption")
@@ -63,125 +67,15 @@ class PublishResult:
     warnings: list[str] = field(default_factory=list)
 
 
-# ---------------------------------------------------------------------------------------------
-# small helpers
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat()
-
-
-def check_board_name(name: str) -> str:
-    if not is_safe_id(name):
-        raise PuncError(f"board name {name!r} is not allowed: expected {SAFE_ID_EXPECTED}")
-    return name
-
-
-def board_path(name: str, boards_dir: Path) -> Path:
-    return Path(boards_dir) / check_board_name(name)
-
-
-def json_safe(value: Any) -> Any:
-    """Plain JSON data only (dict/list/str/int/float/bool/None); NaN and infinities become None."""
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
-    if isinstance(value, bool) or value is None or isinstance(value, str | int):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    return str(value)
-
-
-def share_files(root: Path) -> None:
-    """Atomic writes create 0600 files; board files are meant to be served and pushed, so make them 0644."""
-    paths = [root] if root.is_file() else [p for p in root.rglob("*") if p.is_file() and not p.is_symlink()]
-    for path in paths:
-        with contextlib.suppress(OSError):
-            os.chmod(path, 0o644)
-
-
-def _read_json(path: Path, what: str) -> Any:
-    if path.is_symlink() or not path.is_file():
-        raise PuncError(f"{path}: expected the {what} as a regular file (missing, or a link)")
-    return read_json_file(path, what, MAX_JSON_BYTES)
-
-
-def _read_records(path: Path, model: Any) -> list[dict[str, Any]]:
-    if path.is_symlink():
-        raise PuncError(f"{path}: expected a regular file, found a link")
-    return read_records(path, model)
-
-
 def _dump_jsonl(records: list[dict[str, Any]]) -> str:
     return "".join(
         json.dumps(json_safe(r), ensure_ascii=False, sort_keys=True, allow_nan=False) + "\n" for r in records
     )
 
 
-def load_results(run_dir: Path) -> Results:
-    """Parse RUN_DIR/results.json with the schema; any problem is a user error naming the field."""
-    path = Path(run_dir) / "results.json"
-    if not Path(run_dir).is_dir():
-        raise PuncError(f"{run_dir}: expected a run directory made by `punc eval`")
-    raw = _read_json(path, "results file")
-    if isinstance(raw, dict):
-        version = raw.get("schema_version", SCHEMA_VERSION)
-        if version not in SUPPORTED_SCHEMA_VERSIONS:
-            supported = ", ".join(str(v) for v in sorted(SUPPORTED_SCHEMA_VERSIONS))
-            raise PuncError(
-                f"{path}: field 'schema_version': this harness reads versions {supported}, got {version!r}"
-            )
-    try:
-        return Results.model_validate(raw)
-    except ValidationError as exc:
-        lines = [f"{path}: does not match the results schema:"]
-        for err in exc.errors()[:10]:
-            loc = ".".join(str(p) for p in err["loc"]) or "<root>"
-            lines.append(f"  field '{loc}': {err['msg']}")
-        raise PuncError("\n".join(lines)) from None
-
-
 def run_digest(results: Results) -> str:
     data = json.dumps(json_safe(results.model_dump(mode="json")), sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(data.encode("utf-8")).hexdigest()
-
-
-def identity_of(results: Results) -> dict[str, Any]:
-    """The fields that make two runs comparable; a board stores them in board.json."""
-    return {
-        "task_hash": results.task.get("hash"),
-        "judge_fingerprint": results.judge.get("fingerprint"),
-        "scorers": dict(sorted(results.scorers.items())),
-        "primary_scorer": results.primary_scorer,
-    }
-
-
-def identity_differences(board: dict[str, Any], run: dict[str, Any]) -> list[str]:
-    """One line per differing field, naming both values."""
-    out: list[str] = []
-    if board.get("task_hash") != run["task_hash"]:
-        out.append(f"task hash differs: board has {board.get('task_hash')!r}, run has {run['task_hash']!r}")
-    if board.get("judge_fingerprint") != run["judge_fingerprint"]:
-        out.append(
-            f"judge fingerprint differs: board has {board.get('judge_fingerprint')!r}, "
-            f"run has {run['judge_fingerprint']!r}"
-        )
-    board_scorers = board.get("scorers") or {}
-    for name in sorted(set(board_scorers) | set(run["scorers"])):
-        have, got = board_scorers.get(name), run["scorers"].get(name)
-        if have != got:
-            out.append(
-                f"scorer signatures differ for scorer {name!r}: board has "
-                f"{have if have is not None else '<absent>'!r}, run has {got if got is not None else '<absent>'!r}"
-            )
-    if board.get("primary_scorer") != run["primary_scorer"]:
-        out.append(
-            f"primary scorer differs: board has {board.get('primary_scorer')!r}, "
-            f"run has {run['primary_scorer']!r}"
-        )
-    return out
 
 
 def bundle_id_for(label: str, digest: str) -> str:
@@ -225,45 +119,6 @@ def verified_png(path: Path) -> bytes:
     return data
 
 
-def find_image(run_dir: Path, image_hash: str) -> Path | None:
-    """The image's file in the run; a link anywhere under the run (file or `images/XX/` folder) is refused."""
-    for relative in (f"images/{image_hash[:2]}/{image_hash}.png", f"images/{image_hash}.png"):
-        candidate = inside(run_dir, relative)
-        if candidate.exists():
-            return candidate
-    return None
-
-
-@contextlib.contextmanager
-def board_lock(board_dir: Path) -> Iterator[None]:
-    """One publisher at a time per board (an advisory lock on board_dir/.lock)."""
-    with open(board_dir / ".lock", "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def list_bundles(board_dir: Path) -> list[tuple[Path, dict[str, Any]]]:
-    """Published bundles (folders under runs/ with a bundle.json), oldest first; staging folders skipped."""
-    runs = board_dir / "runs"
-    out = []
-    if not runs.is_dir():
-        return out
-    for path in sorted(runs.iterdir()):
-        if path.name.startswith(".") or not is_safe_id(path.name) or path.is_symlink() or not path.is_dir():
-            continue
-        meta_path = path / "bundle.json"
-        if not meta_path.is_file():
-            continue
-        meta = _read_json(meta_path, "bundle description")
-        if isinstance(meta, dict):
-            out.append((path, meta))
-    out.sort(key=lambda item: (str(item[1].get("published", "")), item[0].name))
-    return out
-
-
 # ---------------------------------------------------------------------------------------------
 # reading a run
 
@@ -290,13 +145,11 @@ def _pick(record: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
     return {k: record[k] for k in keys if k in record}
 
 
-def prepare_run(run_dir: Path, allow_partial: bool, label: str | None) -> PreparedRun:
-    run_dir = Path(run_dir)
-    results = load_results(run_dir)
-    warnings: list[str] = []
+def _completeness_problems(run_dir: Path, results: Results, allow_partial: bool) -> list[str]:
+    """Why the run is partial (empty when complete); refused unless --allow-partial."""
     problems = []
     if not results.complete:
-        problems.append("results.json says complete=false")
+        problems.append(f"results.json says status={results.status} (complete=false)")
     if results.failures:
         problems.append(f"{len(results.failures)} failure(s) recorded")
     if problems and not allow_partial:
@@ -304,95 +157,127 @@ def prepare_run(run_dir: Path, allow_partial: bool, label: str | None) -> Prepar
             f"{run_dir}: the run is not complete ({'; '.join(problems)}). Finish it with `punc eval` "
             "(it resumes), or publish it as partial with --allow-partial (the board marks it)."
         )
-    if not results.task.get("hash"):
+    return problems
+
+
+def _check_identity_fields(run_dir: Path, results: Results) -> None:
+    """A board compares runs by these; a run without them cannot join one."""
+    if not results.task.hash:
         raise PuncError(f"{run_dir / 'results.json'}: field 'task.hash': expected the task hash")
-    if not results.judge.get("fingerprint"):
+    if not results.judge.fingerprint:
         raise PuncError(
             f"{run_dir / 'results.json'}: field 'judge.fingerprint': expected the judge fingerprint"
         )
     if not results.scorers:
         raise PuncError(f"{run_dir / 'results.json'}: field 'scorers': expected at least one scorer")
 
-    shown = clean_label(label if label is not None else results.model_name)
-    digest = run_digest(results)
 
+def _manifest(run: RunReader) -> list[dict[str, Any]]:
     manifest = []
-    for number, rec in enumerate(_read_records(run_dir / "images.jsonl", ImageLine), start=1):
+    for number, rec in enumerate(run.images(), start=1):
         image_hash = rec.get("image_hash")
         if not isinstance(image_hash, str) or not _HASH.fullmatch(image_hash):
-            raise PuncError(
-                f"{run_dir / 'images.jsonl'}:{number}: field 'image_hash': expected 64 hex digits"
-            )
+            raise PuncError(f"{run.image_log()}:{number}: field 'image_hash': expected 64 hex digits")
         manifest.append(_pick(rec, MANIFEST_KEYS))
+    return manifest
 
-    judge_ids = {results.judge.get("fingerprint"), results.judge.get("name")}
-    captions = [_pick(r, CAPTION_KEYS) for r in _read_records(run_dir / "captions.jsonl", CaptionLine)]
+
+def _judged_records(run: RunReader, results: Results) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Captions and scores of the judge and scorers this run's results describe."""
+    judge_ids = {results.judge.fingerprint, results.judge.name}
+    captions = [_pick(r, CAPTION_KEYS) for r in run.captions()]
     if any(r.get("judge") in judge_ids for r in captions):
         captions = [r for r in captions if r.get("judge") in judge_ids]
     scores = []
-    for rec in _read_records(run_dir / "scores.jsonl", ScoreLine):
+    for rec in run.scores():
         name, sig = rec.get("scorer"), rec.get("signature")
         if name not in results.scorers or (sig is not None and sig != results.scorers[name]):
             continue  # a scorer this run's results do not use
         scores.append(_pick(rec, SCORE_KEYS))
     if scores and any(r.get("judge") in judge_ids for r in scores):
         scores = [r for r in scores if r.get("judge") in judge_ids]
+    return captions, scores
 
-    detection = None
-    det_path = run_dir / "detection.json"
-    if det_path.exists():
-        raw = _read_json(det_path, "detection results")
-        comps = raw.get("comparisons") if isinstance(raw, dict) else None
-        if isinstance(comps, list):
-            detection = {
-                "comparisons": [
-                    json_safe(_pick(c, DETECTION_KEYS))
-                    for c in comps
-                    if isinstance(c, dict)
-                    and isinstance(c.get("shift"), str)
-                    and isinstance(c.get("score"), str)
-                ]
-            }
-        else:
-            warnings.append(f"{det_path}: no 'comparisons' list, detection AUROC not shown")
 
-    run_meta = None
-    meta_path = run_dir / "run.json"
-    if meta_path.exists():
-        raw = _read_json(meta_path, "run description")
-        run_meta = json_safe(raw) if isinstance(raw, dict) else None
+def _detection(run: RunReader, warnings: list[str]) -> dict[str, Any] | None:
+    raw = run.detection()
+    if raw is None:
+        return None
+    comps = raw.get("comparisons") if isinstance(raw, dict) else None
+    if not isinstance(comps, list):
+        warnings.append(f"{run.layout.detection_file}: no 'comparisons' list, detection AUROC not shown")
+        return None
+    return {
+        "comparisons": [
+            json_safe(_pick(c, DETECTION_KEYS))
+            for c in comps
+            if isinstance(c, dict) and isinstance(c.get("shift"), str) and isinstance(c.get("score"), str)
+        ]
+    }
 
-    # which images: all when small, else the first one (lowest index) of each prompt
-    by_hash: dict[str, Path] = {}
+
+def _first_image_per_prompt(manifest: list[dict[str, Any]], available: dict[str, Path]) -> dict[str, Path]:
+    firsts: dict[str, tuple[int, str]] = {}
+    for rec in manifest:
+        image_hash, index = rec["image_hash"], rec.get("index")
+        index = index if isinstance(index, int) else 1 << 30
+        pid = str(rec.get("prompt_id"))
+        if image_hash in available and (pid not in firsts or index < firsts[pid][0]):
+            firsts[pid] = (index, image_hash)
+    return {h: available[h] for _, h in firsts.values()}
+
+
+def _choose_images(
+    run: RunReader, manifest: list[dict[str, Any]], warnings: list[str]
+) -> tuple[dict[str, Path], dict[str, Any]]:
+    """Which images to copy: all when small, else the first one (lowest index) of each prompt."""
+    available: dict[str, Path] = {}
     missing = 0
     total_bytes = 0
     for rec in manifest:
-        h = rec["image_hash"]
-        if h in by_hash:
+        image_hash = rec["image_hash"]
+        if image_hash in available:
             continue
-        path = find_image(run_dir, h)
+        path = run.image_path(image_hash)
         if path is None:
             missing += 1
             continue
-        by_hash[h] = path
+        available[image_hash] = path
         total_bytes += path.lstat().st_size
-    if not by_hash:
+    if not available:
         policy, chosen = "none", {}
     elif total_bytes <= IMAGE_BUDGET_BYTES:
-        policy, chosen = "all", dict(by_hash)
+        policy, chosen = "all", dict(available)
     else:
-        policy, chosen = "first_per_prompt", {}
-        firsts: dict[str, tuple[int, str]] = {}
-        for rec in manifest:
-            h, idx = rec["image_hash"], rec.get("index")
-            idx = idx if isinstance(idx, int) else 1 << 30
-            pid = str(rec.get("prompt_id"))
-            if h in by_hash and (pid not in firsts or idx < firsts[pid][0]):
-                firsts[pid] = (idx, h)
-        chosen = {h: by_hash[h] for _, h in firsts.values()}
+        policy, chosen = "first_per_prompt", _first_image_per_prompt(manifest, available)
     if missing:
-        warnings.append(f"{missing} image(s) listed in images.jsonl are not in {run_dir / 'images'}")
+        warnings.append(f"{missing} image(s) listed in images.jsonl are not in {run.layout.images_dir}")
+    info = {
+        "policy": policy,
+        "budget_bytes": IMAGE_BUDGET_BYTES,
+        "in_run": len(available) + missing,
+        "copied": len(chosen),
+        "missing": missing,
+        "hashes": sorted(chosen),
+    }
+    return chosen, info
 
+
+def prepare_run(run_dir: Path, allow_partial: bool, label: str | None) -> PreparedRun:
+    """Everything a bundle will hold, read and checked before anything is written."""
+    run_dir = Path(run_dir)
+    run = RunReader(run_dir)
+    results = run.results
+    problems = _completeness_problems(run_dir, results, allow_partial)
+    _check_identity_fields(run_dir, results)
+    shown = clean_label(label if label is not None else results.model_name)
+    digest = run_digest(results)
+    warnings: list[str] = []
+    manifest = _manifest(run)
+    captions, scores = _judged_records(run, results)
+    detection = _detection(run, warnings)
+    meta = run.run_meta()
+    chosen, images = _choose_images(run, manifest, warnings)
     partial = bool(problems)
     return PreparedRun(
         results=results,
@@ -405,16 +290,9 @@ def prepare_run(run_dir: Path, allow_partial: bool, label: str | None) -> Prepar
         captions=captions,
         scores=scores,
         detection=detection,
-        run_meta=run_meta,
+        run_meta=json_safe(meta) if isinstance(meta, dict) else None,
         image_paths=chosen,
-        images={
-            "policy": policy,
-            "budget_bytes": IMAGE_BUDGET_BYTES,
-            "in_run": len(by_hash) + missing,
-            "copied": len(chosen),
-            "missing": missing,
-            "hashes": sorted(chosen),
-        },
+        images=images,
         warnings=warnings,
     )
 
@@ -425,20 +303,21 @@ def prepare_run(run_dir: Path, allow_partial: bool, label: str | None) -> Prepar
 
 def _write_bundle(prepared: PreparedRun, staging: Path, source_name: str) -> None:
     results_data = json_safe(prepared.results.model_dump(mode="json"))
-    atomic_write_json(staging / "results.json", results_data)
-    atomic_write_text(staging / "manifest.jsonl", _dump_jsonl(prepared.manifest))
-    atomic_write_text(staging / "captions.jsonl", _dump_jsonl(prepared.captions))
-    atomic_write_text(staging / "scores.jsonl", _dump_jsonl(prepared.scores))
+    bundle = RunLayout(staging)
+    atomic_write_json(bundle.results_file, results_data)
+    atomic_write_text(bundle.manifest_log, _dump_jsonl(prepared.manifest))
+    atomic_write_text(bundle.captions_log, _dump_jsonl(prepared.captions))
+    atomic_write_text(bundle.scores_log, _dump_jsonl(prepared.scores))
     if prepared.detection is not None:
-        atomic_write_json(staging / "detection.json", prepared.detection)
+        atomic_write_json(bundle.detection_file, prepared.detection)
     copied_bytes = 0
     for image_hash, path in sorted(prepared.image_paths.items()):
         data = verified_png(path)  # the bytes we write are the bytes PIL verified
-        atomic_write_bytes(staging / "images" / f"{image_hash}.png", data)
+        atomic_write_bytes(bundle.bundle_image_path(image_hash), data)
         copied_bytes += len(data)
     images = dict(prepared.images, bytes=copied_bytes)
     atomic_write_json(
-        staging / "bundle.json",
+        bundle.bundle_file,
         {
             "files": bundle_digests(staging),
             "bundle_format": BUNDLE_FORMAT,
@@ -456,6 +335,80 @@ def _write_bundle(prepared: PreparedRun, staging: Path, source_name: str) -> Non
             "run_meta": prepared.run_meta,
         },
     )
+
+
+def _create_board(board: str, board_dir: Path, boards_dir: Path) -> None:
+    """A new, empty board folder; never one that exists."""
+    if board_dir.exists() or board_dir.is_symlink():
+        raise PuncError(
+            f"board {board!r} already exists at {board_dir}; --new-board never overwrites a board. "
+            "Choose another name with --board, or drop --new-board to add to it."
+        )
+    Path(boards_dir).mkdir(parents=True, exist_ok=True)
+    try:
+        board_dir.mkdir()
+    except FileExistsError:
+        raise PuncError(f"board {board!r} was just created by someone else at {board_dir}") from None
+
+
+def _present(part: BaseModel, keys: tuple[str, ...]) -> dict[str, Any]:
+    """The `keys` that the run's results.json holds (not the schema's defaults)."""
+    data = part.model_dump(mode="json", exclude_unset=True)
+    return {k: data[k] for k in keys if k in data}
+
+
+def _write_board_description(board: str, board_dir: Path, results: Results, identity: dict[str, Any]) -> None:
+    atomic_write_json(
+        board_dir / "board.json",
+        {
+            "board_format": BOARD_FORMAT,
+            "name": board,
+            "created": now_iso(),
+            "task": _present(results.task, ("name", "version", "hash")),
+            **identity,
+            "judge": _present(results.judge, ("name", "fingerprint", "backend", "model")),
+        },
+    )
+    share_files(board_dir / "board.json")
+
+
+def _check_joinable(
+    run_dir: Path, board: str, board_dir: Path, prepared: PreparedRun, identity: dict
+) -> None:
+    """The run measures what the board's runs measure, and is not on it already."""
+    meta = read_board_json(board_dir / "board.json", "board description")
+    diffs = identity_differences(meta, identity)
+    if diffs:
+        raise PuncError(
+            f"run {run_dir} cannot join board {board!r}: its runs would not be comparable.\n"
+            + "\n".join(f"  {d}" for d in diffs)
+            + f"\nPublish it to a new board instead: --board NEW_NAME --new-board "
+            f"(board {board!r} keeps its runs)."
+        )
+    for path, existing in list_bundles(board_dir):
+        if existing.get("run_digest") == prepared.digest:
+            raise PuncError(
+                f"run {run_dir} is already on board {board!r} as bundle {path.name!r} "
+                "(same results.json); publishing it twice is refused."
+            )
+
+
+def _place_bundle(run_dir: Path, board_dir: Path, prepared: PreparedRun) -> None:
+    """Write the bundle in a staging folder and rename it into runs/ (all or nothing)."""
+    runs = board_dir / "runs"
+    runs.mkdir(exist_ok=True)
+    target = runs / prepared.bundle_id
+    if target.exists():
+        raise PuncError(f"bundle {target} already exists; publishing it twice is refused.")
+    staging = runs / f".staging-{prepared.bundle_id}-{uuid.uuid4().hex[:8]}"
+    staging.mkdir()
+    try:
+        _write_bundle(prepared, staging, Path(run_dir).resolve().name)
+        share_files(staging)
+        os.rename(staging, target)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
 
 
 @storage_errors
@@ -484,76 +437,20 @@ def publish_run(
 
     created = placed = False
     if new_board:
-        if board_dir.exists() or board_dir.is_symlink():
-            raise PuncError(
-                f"board {board!r} already exists at {board_dir}; --new-board never overwrites a board. "
-                "Choose another name with --board, or drop --new-board to add to it."
-            )
-        Path(boards_dir).mkdir(parents=True, exist_ok=True)
-        try:
-            board_dir.mkdir()
-        except FileExistsError:
-            raise PuncError(f"board {board!r} was just created by someone else at {board_dir}") from None
+        _create_board(board, board_dir, boards_dir)
         created = True
     elif board_dir.is_symlink() or not (board_dir / "board.json").is_file():
         raise PuncError(
             f"board {board!r} does not exist in {boards_dir} (no {board_dir / 'board.json'}). "
             "Create it with --new-board."
         )
-
     try:
         with board_lock(board_dir):
             if created:
-                atomic_write_json(
-                    board_dir / "board.json",
-                    {
-                        "board_format": BOARD_FORMAT,
-                        "name": board,
-                        "created": now_iso(),
-                        "task": {
-                            k: prepared.results.task.get(k)
-                            for k in ("name", "version", "hash")
-                            if k in prepared.results.task
-                        },
-                        **identity,
-                        "judge": {
-                            k: prepared.results.judge.get(k)
-                            for k in ("name", "fingerprint", "backend", "model")
-                            if k in prepared.results.judge
-                        },
-                    },
-                )
-                share_files(board_dir / "board.json")
-            meta = _read_json(board_dir / "board.json", "board description")
-            diffs = identity_differences(meta, identity)
-            if diffs:
-                raise PuncError(
-                    f"run {run_dir} cannot join board {board!r}: its runs would not be comparable.\n"
-                    + "\n".join(f"  {d}" for d in diffs)
-                    + f"\nPublish it to a new board instead: --board NEW_NAME --new-board "
-                    f"(board {board!r} keeps its runs)."
-                )
-            for path, existing in list_bundles(board_dir):
-                if existing.get("run_digest") == prepared.digest:
-                    raise PuncError(
-                        f"run {run_dir} is already on board {board!r} as bundle {path.name!r} "
-                        "(same results.json); publishing it twice is refused."
-                    )
-            runs = board_dir / "runs"
-            runs.mkdir(exist_ok=True)
-            target = runs / prepared.bundle_id
-            if target.exists():
-                raise PuncError(f"bundle {target} already exists; publishing it twice is refused.")
-            staging = runs / f".staging-{prepared.bundle_id}-{uuid.uuid4().hex[:8]}"
-            staging.mkdir()
-            try:
-                _write_bundle(prepared, staging, Path(run_dir).resolve().name)
-                share_files(staging)
-                os.rename(staging, target)
-                placed = True
-            finally:
-                if staging.exists():
-                    shutil.rmtree(staging)
+                _write_board_description(board, board_dir, prepared.results, identity)
+            _check_joinable(Path(run_dir), board, board_dir, prepared, identity)
+            _place_bundle(Path(run_dir), board_dir, prepared)
+            placed = True
             if rebuild:
                 from harness.leaderboard.build import build_board
 

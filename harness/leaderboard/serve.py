@@ -8,7 +8,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from harness.errors import PuncError
-from harness.leaderboard.publish import board_path
+from harness.leaderboard.board_files import board_path
 from harness.paths import PathEscape, inside
 
 

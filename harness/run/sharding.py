@@ -107,11 +107,9 @@ def join_processes(device: str | None) -> Ranks:
 
 def device_label(device: str | None) -> str:
     """The device a process computes on, as results name it (`auto` resolved the way generators do)."""
-    if device:
-        return device
-    import torch
+    from harness.devices import pick_device
 
-    return "cuda" if torch.cuda.is_available() else "cpu"
+    return pick_device(device)
 
 
 def end_with_launcher() -> None:

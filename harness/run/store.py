@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.errors import InputError, PuncError, printable
 from harness.redact import scrub
-from harness.run.jsonl import JsonlAppender, atomic_write_bytes, atomic_write_json
+from harness.run.jsonl import JsonlAppender, atomic_write_bytes, atomic_write_json, read_jsonl
 from harness.run.records import CaptionLine, ImageLine, ScoreLine, read_records
 from harness.run.sharding import shard_path
 from harness.safe_load import read_json_file
@@ -31,19 +31,56 @@ ImageKey = tuple[str, int]  # (prompt_id, image index)
 CaptionKey = tuple[str, int, str, int]  # (prompt_id, index, image_hash, sample_index)
 
 
-class RunStore:
+class RunLayout:
+    """Every file of a run directory (and of a published bundle, which keeps the same names except its
+    image list, manifest.jsonl, and its flat images/ folder). The one place these names are spelled."""
+
+    RESULTS = "results.json"
+    IMAGES = "images.jsonl"
+    MANIFEST = "manifest.jsonl"
+    CAPTIONS = "captions.jsonl"
+    SCORES = "scores.jsonl"
+    BASELINES = "baselines.jsonl"
+    FAILURES = "failures.jsonl"
+    EVENTS = "events.jsonl"
+    RUN = "run.json"
+    BUNDLE = "bundle.json"
+    DETECTION = "detection.json"
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        self.images_dir = self.root / "images"
+        self.run_file = self.root / self.RUN
+        self.images_log = self.root / self.IMAGES
+        self.manifest_log = self.root / self.MANIFEST
+        self.captions_log = self.root / self.CAPTIONS
+        self.scores_log = self.root / self.SCORES
+        self.baselines_log = self.root / self.BASELINES
+        self.failures_log = self.root / self.FAILURES
+        self.results_file = self.root / self.RESULTS
+        self.events_log = self.root / self.EVENTS
+        self.bundle_file = self.root / self.BUNDLE
+        self.detection_file = self.root / self.DETECTION
+
+    def image_path(self, image_hash: str) -> Path:
+        """Where `punc eval` stores an image: images/XX/HASH.png."""
+        if len(image_hash) != 64 or any(c not in "0123456789abcdef" for c in image_hash):
+            raise PuncError(f"{self.images_log}: expected a sha256 image hash, got {image_hash!r}")
+        return self.images_dir / image_hash[:2] / f"{image_hash}.png"
+
+    def bundle_image_path(self, image_hash: str) -> Path:
+        """Where a published bundle keeps an image: images/HASH.png."""
+        self.image_path(image_hash)  # the same check of the hash
+        return self.images_dir / f"{image_hash}.png"
+
+
+class RunStore(RunLayout):
+    """Writes a run directory: the only writer of its files (the reader is harness.run.reader)."""
+
     def __init__(self, root: str | Path, shard: str | None = None) -> None:
         """`shard` names this process when several share the run: its appends go to its own shard logs."""
-        self.root = Path(root)
+        super().__init__(root)
         self.shard = shard
-        self.images_dir = self.root / "images"
-        self.run_file = self.root / "run.json"
-        self.images_log = self.root / "images.jsonl"
-        self.captions_log = self.root / "captions.jsonl"
-        self.scores_log = self.root / "scores.jsonl"
-        self.failures_log = self.root / "failures.jsonl"
-        self.results_file = self.root / "results.json"
-        self.events_log = self.root / "events.jsonl"
 
     # -- identity ---------------------------------------------------------------------------
     def open(self, identity: dict[str, Any], meta: dict[str, Any]) -> None:
@@ -74,11 +111,6 @@ class RunStore:
         atomic_write_json(self.run_file, {"identity": identity, **meta})
 
     # -- images -----------------------------------------------------------------------------
-    def image_path(self, image_hash: str) -> Path:
-        if len(image_hash) != 64 or any(c not in "0123456789abcdef" for c in image_hash):
-            raise PuncError(f"{self.images_log}: expected a sha256 image hash, got {image_hash!r}")
-        return self.images_dir / image_hash[:2] / f"{image_hash}.png"
-
     def load_images(self) -> dict[ImageKey, dict[str, Any]]:
         done: dict[ImageKey, dict[str, Any]] = {}
         for record in read_records(self.images_log, ImageLine):
@@ -138,6 +170,19 @@ class RunStore:
     def append_scores(self, records: list[dict[str, Any]]) -> None:
         self._append(self.scores_log, records)
 
+    # -- baselines --------------------------------------------------------------------------
+    def load_baselines(self) -> dict[tuple[str, str], dict[str, Any]]:
+        """Baseline lines already computed, by (prompt_id, baseline signature)."""
+        return {
+            (r["prompt_id"], r["signature"]): r for r in read_jsonl(self.baselines_log) if "signature" in r
+        }
+
+    def append_baselines(self, records: list[dict[str, Any]]) -> None:
+        """Baselines run on the main process only, after the shards are folded: no shard log."""
+        if records:
+            with JsonlAppender(self.baselines_log) as log:
+                log.extend(records)
+
     def set_aside_scores(self) -> Path | None:
         """For --rescore: keep the old scores file under a new name instead of deleting computed work.
 
@@ -161,7 +206,7 @@ class RunStore:
         raise PuncError(f"{self.root}: could not find a free name for the scores backup")
 
     def mark_results_incomplete(self, reason: str) -> None:
-        """Rewrite results.json with complete=false before work that changes what it summarizes."""
+        """Rewrite results.json as stale (complete=false) before work that changes what it summarizes."""
         if not self.results_file.is_file():
             return
         try:
@@ -169,7 +214,9 @@ class RunStore:
         except InputError:
             return  # unreadable already; the run's finish rewrites it
         if isinstance(raw, dict) and raw.get("complete") is not False:
-            atomic_write_json(self.results_file, {**raw, "complete": False, "stale": reason})
+            atomic_write_json(
+                self.results_file, {**raw, "status": "stale", "complete": False, "stale": reason}
+            )
 
     # -- lock -------------------------------------------------------------------------------
     @contextlib.contextmanager

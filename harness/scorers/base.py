@@ -12,7 +12,6 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from importlib import metadata
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -69,14 +68,6 @@ def check_pairs(prompts: Sequence[str], captions: Sequence[str]) -> tuple[list[s
     return prompts, captions
 
 
-def version_of(distribution: str) -> str:
-    """Installed version of a distribution, read from metadata (imports nothing)."""
-    try:
-        return metadata.version(distribution)
-    except metadata.PackageNotFoundError:
-        return "absent"
-
-
 def as_int(value: Any, param: str, scorer: str, minimum: int | None = None) -> int:
     if isinstance(value, bool):
         raise PuncError(f"scorer '{scorer}': parameter '{param}' expects an integer, got {value!r}")
@@ -123,11 +114,9 @@ def as_device(value: Any, scorer: str) -> str | None:
 
 
 def resolve_device(device: str | None) -> str:
-    import torch
+    from harness.devices import pick_device
 
-    if device is None:
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return device
+    return pick_device(device)
 
 
 def default_model_path() -> Path:

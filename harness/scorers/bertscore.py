@@ -32,6 +32,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar
 
+from harness.devices import version_of
 from harness.errors import InputError, PuncError
 from harness.scorers.base import (
     DEFAULT_MODEL,
@@ -47,7 +48,6 @@ from harness.scorers.base import (
     quiet_loading,
     resolve_device,
     resolve_model,
-    version_of,
 )
 
 #: Layer used for the default backbone (all-MiniLM-L6-v2 has 6 layers: its last one).

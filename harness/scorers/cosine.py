@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any, ClassVar
 
+from harness.devices import version_of
 from harness.scorers.base import (
     DEFAULT_MODEL,
     TextScorer,
@@ -26,7 +27,6 @@ from harness.scorers.base import (
     quiet_loading,
     resolve_device,
     resolve_model,
-    version_of,
 )
 
 

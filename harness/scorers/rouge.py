@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any, ClassVar
 
+from harness.devices import version_of
 from harness.errors import PuncError
-from harness.scorers.base import TextScorer, as_bool, check_pairs, version_of
+from harness.scorers.base import TextScorer, as_bool, check_pairs
 
 ROUGE_VARIANTS = ("rouge1", "rougeL")
 

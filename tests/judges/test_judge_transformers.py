@@ -9,10 +9,11 @@ import pytest
 import torch
 from tiny_judges import judge_config, make_images
 
+from harness.devices import pick_device, pick_dtype
 from harness.errors import PuncError
 from harness.judges import build_judge
 from harness.judges.base import CaptionRequest
-from harness.judges.transformers_backend import TransformersJudge, pick_device, pick_dtype
+from harness.judges.transformers_backend import TransformersJudge
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED_JUDGE = REPO / "models" / "embedded" / "judge"
@@ -232,16 +233,20 @@ def test_hub_id_unreachable_fails_fast(monkeypatch):
 
 
 def test_device_and_dtype_choice(monkeypatch):
-    assert pick_device("cuda:1", "cpu") == "cpu"
+    assert pick_device("cpu") == "cpu"
     assert pick_device("cuda:1") == "cuda:1"
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert pick_device(None) == "cpu"
-    assert pick_dtype("auto", "cpu") == torch.float32
-    assert pick_dtype("float16", "cpu") == torch.float16
+    assert pick_dtype("cpu", "auto") == torch.float32
+    assert pick_dtype("cpu", "float16") == torch.float16
+    assert (
+        pick_dtype("mps", "auto") == torch.float32
+        and pick_dtype("mps", None, half_on_mps=True) == torch.float16
+    )
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: True)
-    assert pick_dtype("auto", "cuda") == torch.bfloat16
+    assert pick_dtype("cuda", "auto") == torch.bfloat16
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: False)
-    assert pick_dtype("auto", "cuda:0") == torch.float16
+    assert pick_dtype("cuda:0", "auto") == torch.float16
 
 
 def test_shipped_judge_loads_and_captions():

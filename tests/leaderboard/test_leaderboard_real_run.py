@@ -41,8 +41,8 @@ def test_publish_real_run(real_run: Path, tmp_path: Path) -> None:
     boards = tmp_path / "leaderboards"
     result = publish_run(real_run, "real", boards, new_board=True, allow_partial=not results.complete)
     board = json.loads((boards / "real" / "board.json").read_text())
-    assert board["task_hash"] == results.task["hash"]
-    assert board["judge_fingerprint"] == results.judge["fingerprint"]
+    assert board["task_hash"] == results.task.hash
+    assert board["judge_fingerprint"] == results.judge.fingerprint
     assert board["scorers"] == dict(sorted(results.scorers.items()))
     images = sorted((result.bundle_dir / "images").glob("*.png"))
     assert images and all(verified_png(p) for p in images)

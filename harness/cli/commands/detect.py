@@ -27,7 +27,8 @@ def detect_command(
 ) -> None:
     """Shifted prompts (vague, corrupted, ood) against in-distribution ones, for PUNC, the baselines and
     the prompt-only null baselines; plus the disentanglement AUROC of U_ale - U_epi."""
-    from harness.evaluation.detection import MIN_DETECTION_SIDE, detect, load_results
+    from harness.evaluation.detection import MIN_DETECTION_SIDE, detect
+    from harness.run.reader import load_results
     from harness.safe_ids import is_safe_id
 
     used: dict[str, int] = {}

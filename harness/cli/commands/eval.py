@@ -172,17 +172,20 @@ def exit_for_failures(results: Results, allow_failures: bool) -> None:
 
 def load_results_file(out_dir: Path) -> Results:
     """The results.json the main rank of a multi-process run wrote."""
-    from harness.evaluation.detection import load_results
+    from harness.run.reader import load_results
 
     return load_results(out_dir)
 
 
 def kept_items(out_dir: Path) -> int:
     """Finished items on disk (images, captions, scores): what a resumed run will not redo."""
+    from harness.run.store import RunLayout
+
+    layout = RunLayout(out_dir)
     total = 0
-    for name in ("images.jsonl", "captions.jsonl", "scores.jsonl"):
+    for path in (layout.images_log, layout.captions_log, layout.scores_log):
         try:
-            with open(out_dir / name, "rb") as handle:
+            with open(path, "rb") as handle:
                 total += sum(1 for line in handle if line.strip())
         except OSError:
             continue
@@ -193,8 +196,8 @@ def failed_items(results: Results) -> int:
     """Items the run could not make: recorded failures, or fewer images/captions than expected."""
     counts = results.counts
     missing = max(
-        counts["failed_images"] + counts["failed_captions"],
-        counts["expected_images"] - counts["images"],
-        counts["expected_captions"] - counts["captions"],
+        counts.failed_images + counts.failed_captions,
+        counts.expected_images - counts.images,
+        counts.expected_captions - counts.captions,
     )
     return max(missing, len(results.failures))

@@ -48,8 +48,8 @@ def push(
     boards_dir: Path = BOARDS_DIR,
 ) -> None:
     """Upload the board folder to a Hugging Face dataset repo (token from HF_TOKEN)."""
+    from harness.leaderboard.board_files import board_path
     from harness.leaderboard.hub import push_board
-    from harness.leaderboard.publish import board_path
 
     url = push_board(board_path(name, boards_dir), repo)
     typer.echo(f"pushed board {name!r} to {url}")

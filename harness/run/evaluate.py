@@ -20,6 +20,7 @@ from harness.run.aggregate import grouped, prompt_results, summarize
 from harness.run.cost import Prices, StageTally, run_cost
 from harness.run.jsonl import atomic_write_json, read_jsonl
 from harness.run.noise import show_library_warnings_once
+from harness.run.overlap import CaptionFeed, overlap_wanted
 from harness.run.preflight import run_preflight
 from harness.run.progress import console, stage_progress
 from harness.run.records import FailureLine, read_records
@@ -56,6 +57,7 @@ class EvalOptions:
     progress: bool = True
     score_batch_size: int = SCORE_BATCH
     prices: Prices | None = None
+    overlap: bool | None = None  # caption while generating; None: for remote judges (run/overlap.py)
 
 
 def generator_identity(spec: str) -> str:
@@ -185,7 +187,8 @@ class Evaluation:
         return kwargs
 
     # -- stage 1 -----------------------------------------------------------------------------
-    def generate(self) -> dict[tuple[str, int], dict[str, Any]]:
+    def generate(self, feed: CaptionFeed | None = None) -> dict[tuple[str, int], dict[str, Any]]:
+        """Make the missing images; `feed` (overlap) gets each stored batch to caption meanwhile."""
         from harness.generators import ImageRequest, resolve_generator
 
         c = self.config
@@ -220,6 +223,8 @@ class Evaluation:
             )
             with stage_progress(self.show_progress) as bar:
                 task = bar.add_task("generate", **self._progress_span(len(grid), plan))
+                if feed:
+                    feed.show(bar, sum(len(t) for _, t in plan))
                 try:
                     for chunk, todo in plan:
                         self._note_recompute("generate", len(chunk) - len(todo))
@@ -253,6 +258,8 @@ class Evaluation:
                             records.append(record)
                             done[(r.prompt_id, r.index)] = record
                         self.store.append_images(records)
+                        if feed:
+                            feed.put(records)
                         items += len(chunk)
                         bar.advance(task, len(todo))
                 finally:
@@ -265,13 +272,77 @@ class Evaluation:
         return {key: done[key] for key in grid if key in done}  # this task's images only, in grid order
 
     # -- stage 2 -----------------------------------------------------------------------------
-    def caption(self, images: dict[tuple[str, int], dict[str, Any]]) -> dict[tuple, dict[str, Any]]:
+    def _open_judge(self) -> Any:
         from harness.judges import build_judge
+
+        judge = build_judge(self.o.judge, device=self.device)
+        self.judge_runtime = {
+            k: str(v).removeprefix("torch.")
+            for k, v in judge.describe().items()
+            if k in ("device", "dtype", "mode")
+        }
+        return judge
+
+    def _caption_batch(self, judge: Any, chunk: list[tuple], todo: set, done: dict[tuple, dict]) -> None:
+        """Caption one batch; store the captions of its `todo` items and record their failures."""
         from harness.judges.base import CaptionRequest
 
+        fp = self.o.judge.fingerprint
+        texts = {p.id: p.text for p in self.task.prompts}
+        requests = [
+            CaptionRequest(
+                key=f"{pid}/{k}/{image_hash}",
+                image=self.store.open_image(image_hash),
+                prompt_text=texts[pid],
+                sample_index=s,
+            )
+            for pid, k, image_hash, s in chunk
+        ]
+        records = []
+        for key, result in zip(chunk, judge.caption(requests), strict=True):
+            if key not in todo:
+                continue
+            pid, k, image_hash, s = key
+            where = {"prompt_id": pid, "index": k, "image_hash": image_hash, "sample_index": s}
+            if result.ok:
+                record = {**where, "judge": fp, "caption": result.text}
+                records.append(record)
+                done[key] = record
+            else:
+                self.store.record_failure("caption", result.error or "empty caption", **where)
+        self.store.append_captions(records)
+
+    def caption_feed(self) -> CaptionFeed | None:
+        """With a remote judge, a feed that captions images while later ones are still generated."""
+        if not overlap_wanted(self.o.overlap, self.o.judge):
+            return None
+        grid = [(p.id, k) for p in self.task.prompts for k in range(self.config.images_per_prompt)]
+        in_grid = grid_position(grid, lambda r: (r["prompt_id"], int(r["index"])))
+        self._fold(
+            self.store.captions_log,
+            lambda r: (*caption_item(r), r.get("judge")),
+            lambda r: (in_grid(r), int(r["sample_index"])),  # the caption grid's order
+        )
+        done = self.store.load_captions(self.o.judge.fingerprint)
+        judge = self._open_judge()
+        if not judge.batch_invariant:  # batches of a local judge depend on the whole grid
+            judge.close()
+            return None
+        feed = CaptionFeed(
+            lambda chunk: self._caption_batch(judge, chunk, set(chunk), done),
+            batch_size=self.o.judge.batch_size,
+            samples_per_image=self.o.judge.samples_per_image,
+            skip=set(done),
+            judge=judge,
+        )
+        return feed
+
+    def caption(
+        self, images: dict[tuple[str, int], dict[str, Any]], feed: CaptionFeed | None = None
+    ) -> dict[tuple, dict[str, Any]]:
+        """Caption what is missing; with `feed`, first wait for the captions made during generation."""
         judge_cfg = self.o.judge
         fp = judge_cfg.fingerprint
-        texts = {p.id: p.text for p in self.task.prompts}
         grid = [
             (p.id, k, images[(p.id, k)]["image_hash"], s)
             for p in self.task.prompts
@@ -284,55 +355,35 @@ class Evaluation:
             lambda r: (*caption_item(r), r.get("judge")),
             grid_position(grid, caption_item),
         )
-        self._fold(*fold)
-        done = self.store.load_captions(fp)
         started = time.perf_counter()
         items = 0
-        if any(key not in done for key in grid):
-            _quiet_library_progress()
-            judge = build_judge(judge_cfg, device=self.device)
-            self.judge_runtime = {
-                k: str(v).removeprefix("torch.")
-                for k, v in judge.describe().items()
-                if k in ("device", "dtype", "mode")
-            }
-            plan = self.ranks.mine(plan_chunks(grid, judge_cfg.batch_size, done, judge.batch_invariant))
-            with stage_progress(self.show_progress) as bar:
-                task = bar.add_task("caption", **self._progress_span(len(grid), plan))
-                try:
+        attempted: set[tuple] = set()  # by the feed, on any process: a failure is not retried in this run
+        judge = feed.judge if feed else None
+        if feed:
+            outcome = feed.finish(self.show_progress)  # on an error or Ctrl-C it closes the judge
+            self.store.log_event("overlap", **outcome.event())
+            items = outcome.items
+            attempted = set().union(*self.ranks.gather(outcome.attempted))
+        self._fold(*fold)
+        done = self.store.load_captions(fp)
+        try:
+            if any(key not in done and key not in attempted for key in grid):
+                _quiet_library_progress()
+                judge = judge or self._open_judge()
+                remaining = {**done, **dict.fromkeys(attempted)}
+                plan = self.ranks.mine(
+                    plan_chunks(grid, judge_cfg.batch_size, remaining, judge.batch_invariant)
+                )
+                with stage_progress(self.show_progress) as bar:
+                    task = bar.add_task("caption", **self._progress_span(len(grid), plan))
                     for chunk, todo in plan:
                         self._note_recompute("caption", len(chunk) - len(todo))
-                        requests = [
-                            CaptionRequest(
-                                key=f"{pid}/{k}/{image_hash}",
-                                image=self.store.open_image(image_hash),
-                                prompt_text=texts[pid],
-                                sample_index=s,
-                            )
-                            for pid, k, image_hash, s in chunk
-                        ]
-                        records = []
-                        for key, result in zip(chunk, judge.caption(requests), strict=True):
-                            if key not in todo:
-                                continue
-                            pid, k, image_hash, s = key
-                            where = {
-                                "prompt_id": pid,
-                                "index": k,
-                                "image_hash": image_hash,
-                                "sample_index": s,
-                            }
-                            if result.ok:
-                                record = {**where, "judge": fp, "caption": result.text}
-                                records.append(record)
-                                done[key] = record
-                            else:
-                                self.store.record_failure("caption", result.error or "empty caption", **where)
-                        self.store.append_captions(records)
+                        self._caption_batch(judge, chunk, todo, done)
                         items += len(chunk)
                         bar.advance(task, len(todo))
-                finally:
-                    judge.close()
+        finally:
+            if judge is not None:
+                judge.close()
         self._tally("caption", items, items, started)
         self._fold(*fold)
         if self.ranks.sharded:
@@ -527,8 +578,14 @@ class Evaluation:
                 harness_version=__version__,
                 processes=self.ranks.count,
             )
-        images = self.generate()
-        captions = self.caption(images)
+        feed = self.caption_feed()
+        try:
+            images = self.generate(feed)
+        except BaseException:
+            if feed:  # Ctrl-C or an error: the caption batch in flight is finished and kept
+                feed.abort()
+            raise
+        captions = self.caption(images, feed)
         scores, signatures, prf = self.score(captions)
         self.recomputed = sum(self.ranks.gather(self.recomputed))
         if not self.ranks.is_main:

@@ -12,6 +12,7 @@ import hashlib
 import io
 import os
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,6 +45,8 @@ class RunStore:
         self.failures_log = self.root / "failures.jsonl"
         self.results_file = self.root / "results.json"
         self.events_log = self.root / "events.jsonl"
+        # the generator's loop and an overlapped caption thread (run/overlap.py) append at once
+        self._append_lock = threading.Lock()
 
     # -- identity ---------------------------------------------------------------------------
     def open(self, identity: dict[str, Any], meta: dict[str, Any]) -> None:
@@ -218,5 +221,5 @@ class RunStore:
             return
         if self.shard is not None:
             path = shard_path(self.root, path, self.shard)
-        with JsonlAppender(path) as log:
+        with self._append_lock, JsonlAppender(path) as log:
             log.extend(records)

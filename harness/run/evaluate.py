@@ -364,7 +364,8 @@ class Evaluation:
             self.store.log_event("overlap", **outcome.event())
             items = outcome.items
             attempted = set().union(*self.ranks.gather(outcome.attempted))
-        self._fold(*fold)
+        else:  # leftovers of a killed run (caption_feed folded them before generating)
+            self._fold(*fold)
         done = self.store.load_captions(fp)
         try:
             if any(key not in done and key not in attempted for key in grid):

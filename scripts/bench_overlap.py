@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Captioning while generating (`--overlap`) against the sequential stages, with a real remote judge.
 
-    python scripts/bench_overlap.py                                   # ~10 min on 2 cores
+    python scripts/bench_overlap.py                                   # ~14 min on 2 cores
     python scripts/bench_overlap.py --latency-s 1.0 --repeats 2 --out /tmp/overlap.json
 
 The same `punc eval` (the embedded world, `--limit 4 -k 4`: 64 images in generation batches of 4) is
@@ -110,11 +110,38 @@ def same_outputs(a: Path, b: Path) -> dict:
     return {**same, "scores_largest_difference": largest}
 
 
+def summarize(repeats: list[dict]) -> dict:
+    """Medians (and ranges) over the repeats: ratios, and the stage seconds that explain them."""
+
+    def spread(values: list[float]) -> dict:
+        return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+    def median_of(mode: str, stage: str) -> float:
+        return statistics.median(r[mode]["stage_s"][stage] for r in repeats)
+
+    return {
+        "ratio_process_wall": spread([r["ratio_process_wall"] for r in repeats]),
+        "ratio_generate_plus_caption": spread([r["ratio_generate_plus_caption"] for r in repeats]),
+        "sequential_generate_s": median_of("sequential", "generate"),
+        "overlapped_generate_s": median_of("overlapped", "generate"),
+        # the caption stage's seconds: all of captioning when sequential, what it added after
+        # generation when overlapped
+        "sequential_caption_s": median_of("sequential", "caption"),
+        "overlapped_caption_s": median_of("overlapped", "caption"),
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--latency-s", type=float, nargs="+", default=[1.0, 0.25], help="per-request latency")
+    parser.add_argument(
+        "--latency-s",
+        type=float,
+        nargs="+",
+        default=[1.0, 0.25, 0.0],
+        help="per-request latency (0: none added)",
+    )
     parser.add_argument("--repeats", type=int, default=4, help="pairs per setting, alternating the order")
     parser.add_argument("--limit", type=int, default=4, help="prompts per shift (4 shifts)")
     parser.add_argument("-k", type=int, default=4, help="images per prompt")
@@ -184,14 +211,7 @@ def main() -> int:
                 server.terminate()
                 server.wait(timeout=30)
             record["settings"].append(
-                {
-                    "latency_s": latency,
-                    "repeats": repeats,
-                    "median_ratio_process_wall": statistics.median(r["ratio_process_wall"] for r in repeats),
-                    "median_ratio_generate_plus_caption": statistics.median(
-                        r["ratio_generate_plus_caption"] for r in repeats
-                    ),
-                }
+                {"latency_s": latency, "repeats": repeats, "summary": summarize(repeats)}
             )
     record["load_average_at_end"] = os.getloadavg()[0]
     record["versions"] = {"python": platform.python_version()}
@@ -205,10 +225,15 @@ def main() -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(record, indent=2) + "\n")
     for setting in record["settings"]:
+        m = setting["summary"]
         print(
-            f"latency {setting['latency_s']} s: median over {len(setting['repeats'])} repeats: whole command "
-            f"{setting['median_ratio_process_wall']:.2f}x, generate+caption "
-            f"{setting['median_ratio_generate_plus_caption']:.2f}x faster overlapped"
+            f"latency {setting['latency_s']} s, {len(setting['repeats'])} repeats: whole command "
+            f"{m['ratio_process_wall']['median']:.2f}x faster overlapped (median; "
+            f"{m['ratio_process_wall']['min']:.2f} to {m['ratio_process_wall']['max']:.2f}), generate+caption "
+            f"{m['ratio_generate_plus_caption']['median']:.2f}x ({m['ratio_generate_plus_caption']['min']:.2f} to "
+            f"{m['ratio_generate_plus_caption']['max']:.2f}); median seconds: generate {m['sequential_generate_s']:.1f} "
+            f"sequential vs {m['overlapped_generate_s']:.1f} overlapped, caption time after generation "
+            f"{m['sequential_caption_s']:.1f} vs {m['overlapped_caption_s']:.1f}"
         )
     print(f"wrote {args.out}")
     return 0

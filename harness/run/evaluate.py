@@ -16,6 +16,7 @@ from harness.run.assemble import StageOutputs, assemble_results, open_failures, 
 from harness.run.jsonl import atomic_write_json
 from harness.run.noise import show_library_warnings_once
 from harness.run.options import SCORE_BATCH, EvalOptions
+from harness.run.overlap import CaptionFeed, overlap_wanted
 from harness.run.preflight import run_preflight
 from harness.run.progress import console, stage_progress
 from harness.run.schema import Results, ScorerSpec
@@ -47,8 +48,9 @@ def _quiet_library_progress() -> None:
 class GenerateWork:
     """Stage 1: a batch of (prompt, image index) items becomes stored images."""
 
-    def __init__(self, evaluation: Evaluation, generator: Any) -> None:
+    def __init__(self, evaluation: Evaluation, generator: Any, feed: CaptionFeed | None = None) -> None:
         self.store = evaluation.store
+        self.feed = feed  # captions each committed batch while later ones are generated (overlap)
         self.config = evaluation.config
         self.prompts = {p.id: p for p in evaluation.task.prompts}
         self.generator = generator
@@ -91,6 +93,8 @@ class GenerateWork:
 
     def commit(self, records: list[dict[str, Any]]) -> None:
         self.store.append_images(records)
+        if self.feed is not None:
+            self.feed.put(records)
 
     def close(self) -> None:
         self.generator.close()
@@ -210,7 +214,7 @@ class Evaluation:
             kwargs["config"] = self.task.resolve_path(kwargs["config"])
         return kwargs
 
-    def _open_generator(self) -> GenerateWork:
+    def _open_generator(self, feed: CaptionFeed | None = None) -> GenerateWork:
         """Loaded only when something is left to generate; checked against the task before any work."""
         from harness.generators import resolve_generator
 
@@ -228,7 +232,7 @@ class Evaluation:
         except BaseException:
             generator.close()
             raise
-        return GenerateWork(self, generator)
+        return GenerateWork(self, generator, feed)
 
     def generation_stage(self) -> Stage:
         grid = [(p.id, k) for p in self.task.prompts for k in range(self.config.images_per_prompt)]
@@ -241,9 +245,14 @@ class Evaluation:
             fold_position=grid_position(grid, lambda r: (r["prompt_id"], int(r["index"]))),
         )
 
-    def generate(self) -> dict[ImageKey, dict[str, Any]]:
-        """This task's images, in grid order."""
-        return self.runner.run(self.generation_stage(), self._open_generator)
+    def generate(self, feed: CaptionFeed | None = None) -> dict[ImageKey, dict[str, Any]]:
+        """This task's images, in grid order; `feed` (overlap) captions each stored batch meanwhile."""
+
+        def show_feed(bar: Any, plan: list[Batch]) -> None:
+            if feed is not None:
+                feed.show(bar, sum(len(todo) for _, todo in plan))
+
+        return self.runner.run(self.generation_stage(), lambda: self._open_generator(feed), on_bar=show_feed)
 
     # -- stage 2 -----------------------------------------------------------------------------
     def _open_judge(self) -> CaptionWork:
@@ -276,9 +285,58 @@ class Evaluation:
             fold_position=grid_position(grid, caption_item),
         )
 
-    def caption(self, images: dict[ImageKey, dict[str, Any]]) -> dict[CaptionKey, dict[str, Any]]:
-        """This task's captions by the configured judge, in grid order."""
-        return self.runner.run(self.caption_stage(images), self._open_judge)
+    def caption_feed(self) -> CaptionFeed | None:
+        """With a remote judge, a feed that captions images while later ones are still generated."""
+        if not overlap_wanted(self.options.overlap, self.options.judge):
+            return None
+        images = self.generation_stage()
+        in_grid = images.fold_position
+        assert in_grid is not None
+        # a killed run's leftovers, folded in the image grid's order (the caption grid is not known yet)
+        self.runner.fold(
+            Stage(
+                name="caption",
+                grid=[],
+                log=self.store.captions_log,
+                load_done=dict,
+                fold_identity=lambda r: (*caption_item(r), r.get("judge")),
+                fold_position=lambda r: (in_grid(r), int(r["sample_index"])),
+            )
+        )
+        done = self.store.load_captions(self.options.judge.fingerprint)
+        work = self._open_judge()
+        if not work.batch_invariant:  # batches of a local judge depend on the whole grid
+            work.close()
+            return None
+        return CaptionFeed(
+            lambda chunk: work.commit([record for _, record in work.process(chunk, set(chunk))]),
+            batch_size=work.batch_size,
+            samples_per_image=self.options.judge.samples_per_image,
+            skip=set(done),
+            judge=work,
+        )
+
+    def caption(
+        self, images: dict[ImageKey, dict[str, Any]], feed: CaptionFeed | None = None
+    ) -> dict[CaptionKey, dict[str, Any]]:
+        """This task's captions by the configured judge, in grid order; with `feed`, first wait for
+        the captions made during generation (its judge then captions what is left)."""
+        stage = self.caption_stage(images)
+        if feed is None:
+            return self.runner.run(stage, self._open_judge)
+        started = time.perf_counter()
+        outcome = feed.finish(self.runner.show_progress)  # on an error or Ctrl-C it closes the judge
+        self.store.log_event("overlap", **outcome.event())
+        attempted = set().union(*self.ranks.gather(outcome.attempted))
+        return self.runner.run(
+            stage,
+            self._open_judge,
+            opened=feed.judge,
+            attempted=attempted,
+            items_before=outcome.items,
+            fold_first=False,
+            started=started,
+        )
 
     # -- stage 3 -----------------------------------------------------------------------------
     def _build_scorers(self) -> tuple[list[Any], dict[str, str], set[str]]:
@@ -416,8 +474,14 @@ class Evaluation:
         self._open_run()
         total_started = time.perf_counter()
         self._log_start()
-        images = self.generate()
-        captions = self.caption(images)
+        feed = self.caption_feed()
+        try:
+            images = self.generate(feed)
+        except BaseException:
+            if feed is not None:  # Ctrl-C or an error: the caption batch in flight is finished and kept
+                feed.abort()
+            raise
+        captions = self.caption(images, feed)
         scores, signatures, prf_scorers = self.score(captions)
         recomputed = sum(self.ranks.gather(self.runner.recomputed))
         if not self.ranks.is_main:

@@ -27,3 +27,4 @@ class EvalOptions:
     progress: bool = True
     score_batch_size: int = SCORE_BATCH
     prices: Prices | None = None
+    overlap: bool | None = None  # caption while generating; None: for remote judges (run/overlap.py)

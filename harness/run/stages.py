@@ -138,25 +138,46 @@ class StageRunner:
         """This process's share of the batches still to do."""
         return self.ranks.mine(plan_chunks(grid, work.batch_size, done, work.batch_invariant))
 
-    def run(self, stage: Stage, open_work: Callable[[], StageWork]) -> dict[Any, Record]:
+    def run(
+        self,
+        stage: Stage,
+        open_work: Callable[[], StageWork],
+        *,
+        opened: StageWork | None = None,
+        attempted: frozenset[Any] | set[Any] = frozenset(),
+        items_before: int = 0,
+        fold_first: bool = True,
+        on_bar: Callable[[Any, list[Batch]], None] | None = None,
+        started: float | None = None,
+    ) -> dict[Any, Record]:
         """Resume `stage`: do the grid items without a record (opening the backend only if there are
-        any), then return the records of the whole grid, in grid order."""
-        self.fold(stage)
+        any), then return the records of the whole grid, in grid order.
+
+        Captioning while generating (run/overlap.py) passes the judge it already `opened`, the items
+        its feed `attempted` (not asked again in this run), the `items_before` it computed, when the stage
+        `started` (generation's end), and `fold_first=False` (its logs were folded before generation).
+        `on_bar` may add a bar of its own beside the stage's."""
+        if fold_first:
+            self.fold(stage)
         done = stage.load_done()
-        started = time.perf_counter()
-        items = 0
-        if any(key not in done for key in stage.grid):
-            work = open_work()
-            try:
-                plan = self.plan(stage.grid, work, done)
+        started = time.perf_counter() if started is None else started
+        items = items_before
+        work = opened
+        try:
+            if any(key not in done and key not in attempted for key in stage.grid):
+                work = work or open_work()
+                plan = self.plan(stage.grid, work, {**done, **dict.fromkeys(attempted)})
                 with stage_progress(self.show_progress) as bar:
                     task = bar.add_task(stage.name, **self.progress_span(len(stage.grid), plan))
-                    items = self.run_batches(stage.name, plan, work, done, bar, task)
-            finally:
+                    if on_bar is not None:
+                        on_bar(bar, plan)
+                    items += self.run_batches(stage.name, plan, work, done, bar, task)
+        finally:
+            if work is not None:
                 work.close()
         self.tally(stage.name, items, started)
         self.fold(stage)
-        if self.ranks.sharded:
+        if self.ranks.sharded or attempted:
             done = stage.load_done()
         self.timings[f"{stage.name}_s"] = round(time.perf_counter() - started, 3)
         return {key: done[key] for key in stage.grid if key in done}

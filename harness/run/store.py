@@ -12,6 +12,7 @@ import hashlib
 import io
 import os
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -81,6 +82,8 @@ class RunStore(RunLayout):
         """`shard` names this process when several share the run: its appends go to its own shard logs."""
         super().__init__(root)
         self.shard = shard
+        # the generator's loop and an overlapped caption thread (run/overlap.py) append at once
+        self._append_lock = threading.Lock()
 
     # -- identity ---------------------------------------------------------------------------
     def open(self, identity: dict[str, Any], meta: dict[str, Any]) -> None:
@@ -265,5 +268,5 @@ class RunStore(RunLayout):
             return
         if self.shard is not None:
             path = shard_path(self.root, path, self.shard)
-        with JsonlAppender(path) as log:
+        with self._append_lock, JsonlAppender(path) as log:
             log.extend(records)

@@ -73,6 +73,11 @@ def eval_command(
     device_hour_usd: float = typer.Option(
         None, "--device-hour-usd", min=0, help="US dollars per process-hour of this machine's devices."
     ),
+    overlap: bool = typer.Option(
+        None,
+        "--overlap/--no-overlap",
+        help="Caption images while later ones are generated (default: on for remote judges, backend openai).",
+    ),
 ) -> None:
     """Evaluate a text-to-image model: generate K images per prompt, caption them, score, aggregate.
 
@@ -88,6 +93,7 @@ def eval_command(
     from harness.run.cost import Prices
     from harness.run.evaluate import EvalOptions, evaluate
     from harness.run.launch import run_processes
+    from harness.run.overlap import overlap_wanted
     from harness.run.progress import console
     from harness.run.sharding import launched_world_size
     from harness.threads import apply_threads, resolve_threads
@@ -101,6 +107,7 @@ def eval_command(
         raise PuncError(f"{loaded.source}: the task names no judge; pass --judge")
     judge_path = resolve_judge_path(judge_value)
     judge_config = load_judge(judge_path)
+    overlap_wanted(overlap, judge_config)  # --overlap with a local judge is a usage error, before any work
     model_label = safe_name(name or Path(generator_spec.rstrip("/")).name.split(":")[-1])
     out_dir = out or inside(Path("runs"), Path(loaded.config.name) / model_label)
     thread_count, thread_source = resolve_threads(threads)
@@ -114,6 +121,8 @@ def eval_command(
             "--device-hour-usd": device_hour_usd,
         }  # fmt: skip
         child = ["eval", loaded.source, *(["--rescore"] if rescore else []), *(["--quiet"] if quiet else [])]
+        if overlap is not None:
+            child.append("--overlap" if overlap else "--no-overlap")
         for flag, value in given.items():
             if value is not None:
                 child += [flag, str(value)]
@@ -147,6 +156,7 @@ def eval_command(
                 progress=not quiet,
                 score_batch_size=score_batch_size,
                 prices=prices,
+                overlap=overlap,
             )
         )
     except KeyboardInterrupt:

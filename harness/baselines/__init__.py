@@ -8,6 +8,9 @@ Task YAML:
       - feature_entropy                     # Gaussian entropy of features (seed-ensemble stand-in)
       - {name: reconstruction, params: {levels: [0.2, 0.4, 0.6, 0.8], steps: 4}}
       - {name: inpainting, params: {steps: 8}}
+      - {name: generative_uncertainty, params: {samples: 6, noises: 2}}   # Jazbec et al., last-layer Laplace
+      - {name: generator_ensemble, params: {members: [DIR, DIR, DIR]}}   # deep generative ensemble
+      - {name: diffusion_classifier, params: {pairs: 16}}                # Li et al., log-odds of the prompt
 
 Each spec's `name` is the baseline's name in results; `params.kind` may pick the method when the
 name is a custom label (e.g. two reconstruction variants). Values go to RUN_DIR/baselines.jsonl,
@@ -29,7 +32,10 @@ BASELINES_FILE = "baselines.jsonl"
 
 
 def _registry() -> dict[str, tuple[type[Baseline], dict[str, Any]]]:
+    from harness.baselines.diffusion_classifier import DiffusionClassifier
     from harness.baselines.feature_entropy import FeatureEntropy
+    from harness.baselines.generative_uncertainty import GenerativeUncertainty
+    from harness.baselines.generator_ensemble import GeneratorEnsemble
     from harness.baselines.inpainting import Inpainting
     from harness.baselines.reconstruction import Reconstruction
     from harness.baselines.seed_ensemble import SeedEnsemble
@@ -40,6 +46,9 @@ def _registry() -> dict[str, tuple[type[Baseline], dict[str, Any]]]:
         "feature_entropy": (FeatureEntropy, {}),
         "reconstruction": (Reconstruction, {}),
         "inpainting": (Inpainting, {}),
+        "generative_uncertainty": (GenerativeUncertainty, {}),
+        "generator_ensemble": (GeneratorEnsemble, {}),
+        "diffusion_classifier": (DiffusionClassifier, {}),
     }
 
 
@@ -75,6 +84,7 @@ def run_baselines(
     generator_spec: str | None,
     device: str | None = None,
     progress: bool = True,
+    judge: Any = None,
 ) -> dict[str, dict[str, Any]]:
     """Compute every baseline for every prompt with images; resumable per (prompt_id, signature).
 
@@ -85,7 +95,7 @@ def run_baselines(
     from harness.run.progress import stage_progress
 
     log = store.root / BASELINES_FILE
-    resources = Resources(generator_spec, device)
+    resources = Resources(generator_spec, device, judge)
     built: list[tuple[str, Baseline, str]] = []
     for spec in specs:
         baseline = build_baseline(spec.name, spec.params, resources)
@@ -128,6 +138,8 @@ def run_baselines(
                         "signature": sig,
                         "u": outcome.u,
                         "components": outcome.components,
+                        **({"extra_scores": outcome.extra_scores} if outcome.extra_scores else {}),
+                        **({"info": outcome.info} if outcome.info else {}),
                         "n_images": len(pictures),
                         "cost": {
                             "network_passes_per_prompt": outcome.passes,

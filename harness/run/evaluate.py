@@ -433,6 +433,7 @@ class Evaluation:
             prompts=self.task.prompts,
             images=images,
             specs=self.config.baselines,
+            judge=self.o.judge,
             generator_spec=self.o.generator,
             device=self.device,
             progress=self.o.progress,

@@ -81,9 +81,10 @@ def folder_fit_examples(folder: Path, n: int) -> list[tuple[Image.Image, str]]:
 
     if not folder.is_dir():
         raise InputError(
-            f"generative_uncertainty: fit_data folder {folder} not found",
-            file=str(folder),
-            expected="a folder of images (optionally with metadata.jsonl), or 'world'",
+            folder,
+            None,
+            "fit_data",
+            "an existing folder of images (optionally with metadata.jsonl), or 'world'",
         )
     texts: dict[str, str] = {}
     meta = folder / "metadata.jsonl"
@@ -96,7 +97,7 @@ def folder_fit_examples(folder: Path, n: int) -> list[tuple[Image.Image, str]]:
                 name, text = record["file_name"], record.get("text", "")
                 if not isinstance(name, str) or not isinstance(text, str):
                     raise TypeError
-            except (ValueError, KeyError, TypeError):
+            except (ValueError, KeyError, TypeError, AttributeError):
                 raise InputError(
                     meta,
                     line_no,

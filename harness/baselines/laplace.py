@@ -200,6 +200,8 @@ def sample_weights(
                 b_map
                 + torch.from_numpy(np.sqrt(fit.bias_var)).float() * torch.randn(b_map.shape, generator=gen)
             )
+        elif b_map is not None:  # no posterior over the bias: every draw keeps the MAP bias
+            bs.append(b_map)
     weights = torch.stack(ws).to(layer.weight.device)
     biases = None if b_map is None else torch.stack(bs).to(layer.weight.device)
     return weights, biases

@@ -34,7 +34,13 @@ BASELINES = [
     {"name": "feature_entropy"},
     {"name": "reconstruction", "params": {"levels": [0.2, 0.4, 0.6, 0.8], "steps": 4, "images": 1}},
     {"name": "inpainting", "params": {"steps": 8, "images": 1}},
+    {"name": "generative_uncertainty", "params": {"samples": 6, "noises": 1}},
+    {"name": "diffusion_classifier", "params": {"pairs": 16, "images": 1}},
+    {"name": "generator_ensemble", "params": {"images": 4}},  # shipped members: models/embedded/ensemble
 ]
+#: baselines that denoise or generate with the task's sampler settings (guidance; steps for generation)
+USES_GUIDANCE = ("reconstruction", "inpainting", "generative_uncertainty", "generator_ensemble")
+GENERATES = ("generative_uncertainty", "generator_ensemble")
 
 
 def _rel(path: Path) -> str:
@@ -84,13 +90,13 @@ def derived_task(task_path: Path, out: Path, image_baselines: bool = True) -> Pa
             data[key] = str((loaded.base_dir / value).resolve()) if local else value
     baselines = data.get("baselines") or ([dict(b) for b in BASELINES] if image_baselines else [])
     for spec in baselines:
-        # denoise with the guidance the images were generated with
-        if (
-            isinstance(spec, dict)
-            and spec.get("name") in ("reconstruction", "inpainting")
-            and data.get("guidance")
-        ):
+        # denoise (and generate) with the guidance and steps the images were generated with
+        if not isinstance(spec, dict):
+            continue
+        if spec.get("name") in USES_GUIDANCE and data.get("guidance"):
             spec["params"] = {"guidance": float(data["guidance"]), **spec.get("params", {})}
+        if spec.get("name") in GENERATES and data.get("steps"):
+            spec["params"] = {"steps": int(data["steps"]), **spec.get("params", {})}
     data["baselines"] = baselines
     out.mkdir(parents=True, exist_ok=True)
     path = out / "task.yaml"
@@ -330,7 +336,20 @@ def main() -> None:
         metavar="KIND=RUN_DIR",
         help="a finished control run (world-renderer or world-random); without it the control is evaluated",
     )
+    ap.add_argument(
+        "--baselines",
+        default=None,
+        metavar="NAME,...",
+        help=f"only these of the default baselines ({', '.join(b['name'] for b in BASELINES)})",
+    )
+    ap.add_argument("--threads", type=int, default=None, help="torch CPU threads for punc eval")
     args = ap.parse_args()
+    if args.baselines:
+        wanted = args.baselines.split(",")
+        unknown = sorted(set(wanted) - {b["name"] for b in BASELINES})
+        if unknown:
+            sys.exit(f"--baselines: unknown {unknown}")
+        BASELINES[:] = [b for b in BASELINES if b["name"] in wanted]
     run_dir = args.run or args.out / "run"
     given = dict(c.split("=", 1) for c in args.control)
     task = None
@@ -347,6 +366,7 @@ def main() -> None:
             ("--limit", args.limit),
             ("--images-per-prompt", args.images_per_prompt),
             ("--device", args.device),
+            ("--threads", args.threads),
         ):
             if value is not None:
                 cmd += [flag, str(value)]
@@ -360,7 +380,8 @@ def main() -> None:
     for kind in ("world-renderer", "world-random"):
         control_dir = Path(given.get(kind, args.out / kind))
         if kind not in given and not args.skip_eval:
-            punc("eval", str(args.task), "-g", f"{kind}:", "--out", str(control_dir), "--quiet")
+            threads = ["--threads", str(args.threads)] if args.threads else []
+            punc("eval", str(args.task), "-g", f"{kind}:", "--out", str(control_dir), "--quiet", *threads)
         if (control_dir / "results.json").exists():
             punc("detect", str(control_dir), "--bootstrap", str(args.bootstrap))
             controls[kind] = json.loads((control_dir / "detection.json").read_text(encoding="utf-8"))
@@ -373,6 +394,8 @@ def main() -> None:
             **commands,
         }
     command = "python scripts/make_results_table.py" + (f" --limit {args.limit}" if args.limit else "")
+    command += f" --baselines {args.baselines}" if args.baselines else ""
+    command += f" --threads {args.threads}" if args.threads else ""
     if args.run is not None:
         command += f" --run {_rel(run_dir)}" + "".join(
             f" --control {k}={_rel(Path(v))}" for k, v in given.items()

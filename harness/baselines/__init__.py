@@ -96,11 +96,10 @@ def run_baselines(
 
     log = store.root / BASELINES_FILE
     resources = Resources(generator_spec, device, judge)
-    built: list[tuple[str, Baseline, str]] = []
+    built: list[tuple[str, Baseline]] = []
     for spec in specs:
-        baseline = build_baseline(spec.name, spec.params, resources)
-        built.append((spec.name, baseline, baseline.signature()))
-    names = [name for name, _, _ in built]
+        built.append((spec.name, build_baseline(spec.name, spec.params, resources)))
+    names = [name for name, _ in built]
     if len(set(names)) != len(names):
         raise PuncError(f"baselines: each name at most once (got {names}); use params.kind for variants")
 
@@ -112,9 +111,13 @@ def run_baselines(
     existing: dict[tuple[str, str], dict[str, Any]] = {
         (r["prompt_id"], r["signature"]): r for r in read_jsonl(log) if "signature" in r
     }
+    signatures: dict[str, str] = {}
     try:
         with stage_progress(progress) as bar, JsonlAppender(log) as out:
-            for name, baseline, sig in built:
+            for name, baseline in built:
+                # signatures one at a time: a baseline that cannot start (a missing model) stops the
+                # stage only after the ones before it are computed and saved
+                sig = signatures[name] = baseline.signature()
                 todo = [pid for pid in order if (pid, sig) not in existing]
                 task = bar.add_task(name[:10], total=len(order), completed=len(order) - len(todo))
                 if todo:
@@ -152,7 +155,7 @@ def run_baselines(
     finally:
         resources.close()
     summary: dict[str, dict[str, Any]] = {}
-    for name, _, sig in built:
+    for name, sig in signatures.items():
         lines = [r for (pid, s), r in existing.items() if s == sig and pid in by_prompt]
         summary[name] = {"signature": sig, "cost": mean_cost(lines), "n_prompts": len(lines)}
     return summary

@@ -112,13 +112,21 @@ class GeneratorEnsemble(Baseline):
         encoder: str | None = None,
     ) -> None:
         super().__init__(resources)
-        self.members = resolve_members(members)
+        self._member_specs = members
+        self._members: list[str] | None = None
         self.images, self.steps, self.seed = int(images), int(steps), int(seed)
         if self.images < 1 or self.steps < 1:
             raise PuncError("baseline generator_ensemble: images and steps must be ≥ 1")
         self.guidance, self.captions = float(guidance), bool(captions)
         self._encoder_path = resolve_encoder_spec(encoder)
         self._pipes: list[Any] = []
+
+    @property
+    def members(self) -> list[str]:
+        """Resolved when first needed, so a run computes the other baselines before a missing member stops it."""
+        if self._members is None:
+            self._members = resolve_members(self._member_specs)
+        return self._members
 
     @classmethod
     def from_params(cls, resources: Resources, params: dict[str, Any]) -> GeneratorEnsemble:

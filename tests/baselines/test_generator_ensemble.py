@@ -82,7 +82,33 @@ def test_identical_members_agree_and_different_members_do_not(tiny_pipe_dir, oth
 
 def test_member_errors_are_user_errors(tmp_path, tiny_pipe_dir):
     with pytest.raises(PuncError, match="at least two members"):
-        build_baseline("generator_ensemble", {"members": [str(tiny_pipe_dir)]})
+        build_baseline("generator_ensemble", {"members": [str(tiny_pipe_dir)]}).signature()
     (tmp_path / "empty").mkdir()
     with pytest.raises(PuncError, match="holds no diffusers pipelines"):
-        build_baseline("generator_ensemble", {"members": [str(tmp_path / "empty")]})
+        build_baseline("generator_ensemble", {"members": [str(tmp_path / "empty")]}).signature()
+
+
+def test_missing_member_stops_the_stage_after_earlier_baselines_are_saved(
+    tmp_path, tiny_pipe_dir, encoder_dir
+):
+    from harness.baselines import BASELINES_FILE, run_baselines
+    from harness.config.prompts import PromptRecord
+    from harness.config.task import ScorerSpec
+    from harness.run.store import RunStore
+
+    store = RunStore(tmp_path / "run")
+    prompts = [PromptRecord(id="p0", text="a red circle")]
+    images = {
+        ("p0", k): store.store_image(structured_image(k, 32), "p0", k, k, {"steps": 2}) for k in range(2)
+    }
+    store.append_images(list(images.values()))
+    specs = [
+        ScorerSpec(name="seed_ensemble", params={"encoder": str(encoder_dir)}),
+        ScorerSpec(
+            name="generator_ensemble", params={"members": [str(tmp_path / "gone"), str(tiny_pipe_dir)]}
+        ),
+    ]
+    with pytest.raises(PuncError):
+        run_baselines(store, prompts, images, specs, str(tiny_pipe_dir), "cpu", progress=False)
+    saved = (store.root / BASELINES_FILE).read_text().splitlines()
+    assert len(saved) == 1 and '"seed_ensemble"' in saved[0]

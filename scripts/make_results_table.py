@@ -184,6 +184,73 @@ def headline(detection: dict, controls: dict[str, dict], commands: dict[str, str
     return lines
 
 
+METHODS = """## The image-space methods in this table
+
+- **seed_ensemble** / **seed_ensemble_ssim**: 1 − mean pairwise cosine of image features (SSIM) of the
+  run's K images. **feature_entropy**: the Gaussian entropy of those K images' features, the cheap
+  SEED-ENSEMBLE STAND-IN for Jazbec et al.'s posterior samples.
+- **reconstruction** (DDPM-OOD style) and **inpainting** (LMD style): distance between an image and its
+  re-generation by the generator from partial noise / masks.
+- **generative_uncertainty** (Jazbec et al. 2025): diagonal last-layer Laplace posterior over the UNet's
+  `conv_out` (exact Gauss-Newton diagonal for a Gaussian likelihood on the v-prediction target; σ² by
+  maximum likelihood; prior precision by marginal likelihood), fitted once on 512 renders of the generator's
+  training distribution (complete descriptions over its vocabulary, evaluation texts excluded) and cached;
+  per prompt the MAP and 5 posterior samples generate from the same initial noise, and the score is the
+  entropy of the semantic likelihood (diagonal Gaussian of the 6 images' features, + σ² = 1e-3).
+- **generator_ensemble** (van Breugel et al.'s deep generative ensemble): three members of the embedded
+  generator trained with different seeds (`models/embedded/ensemble/member-{0,1,2}`, see their
+  training_log.json: same recipe and the shipped VAE of generator-long, so only the UNet and text encoder
+  differ), K = 4 shared initial noises per prompt. Score: 1 − mean pairwise cosine across members of the
+  features of the same-noise images. Beside it, PUNC's text space: every member image is captioned by the
+  run's judge; with p_m member m's caption distribution and p̄ their mean, H[p̄] (total) = mean_m H[p_m]
+  (shared, aleatoric-like) + JSD (disagreement: the mutual information between caption and member,
+  epistemic-like).
+- **diffusion_classifier** (Li et al. 2023): log-odds of the prompt against the empty prompt,
+  p(c | x) ∝ exp(−E‖ε − ε̂(x_t, t, c)‖²), over 16 (timestep, noise) pairs fixed and shared by every prompt and
+  condition (stratified timesteps), on the first image of each prompt; score = −log-odds.
+"""
+
+
+def winners(comps: list[dict], shifts: list[str], punc_cost: dict) -> list[str]:
+    """Per shift: the best score overall and the best image-space method, with their cost vs PUNC."""
+    lines = ["## Which method wins on which shift, at what cost", ""]
+    punc_s = punc_cost.get("seconds_per_prompt") or 0.0
+    for shift in shifts:
+        rows = [c for c in comps if c["shift"] == shift]
+        top = max(rows, key=lambda c: c["auroc"])
+        image = [c for c in rows if not c["score"].startswith("U_")]
+        text = f"- **{shift}**: best {top['score']} (AUROC {top['auroc']:.3f})"
+        if image:
+            b = max(image, key=lambda c: c["auroc"])
+            secs = (b["cost"] or {}).get("seconds_per_prompt")
+            ratio = f", {secs / punc_s:.1f}× PUNC's seconds per prompt" if secs and punc_s else ""
+            text += f"; best image-space method {b['score']} (AUROC {b['auroc']:.3f}{ratio})"
+        lines.append(text + ".")
+    return [*lines, ""]
+
+
+def laplace_fit_note(run_dir: Path) -> list[str]:
+    """The one-off Laplace fit cost recorded by generative_uncertainty, when it ran."""
+    path = run_dir / "baselines.jsonl"
+    if not path.exists():
+        return []
+    infos = [
+        json.loads(line).get("info") or {}
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if '"laplace_fit_seconds"' in line
+    ]
+    fitted = [i for i in infos if not i.get("laplace_from_cache")] or infos
+    if not fitted:
+        return []
+    info = fitted[0]
+    return [
+        f"Laplace fit of generative_uncertainty (once per generator, cached): {info['laplace_fit_seconds']:.1f} s "
+        f"on {info['laplace_fit_images']} images; prior precision {info['laplace_prior_precision']:.3g} "
+        f"(marginal likelihood), σ² {info['laplace_sigma2']:.3g}.",
+        "",
+    ]
+
+
 def write_results_md(
     detection: dict,
     run_dir: Path,
@@ -304,8 +371,11 @@ def write_results_md(
             else "no baselines in this run |"
         ),
         "",
+        *winners(comps, shifts, punc_cost),
+        *laplace_fit_note(run_dir),
+        METHODS,
         "Notes: the feature-entropy row is a seed-ensemble stand-in for Jazbec et al.'s last-layer Laplace "
-        "posterior, not their method. The reconstruction and inpainting distances sum normalised MSE and "
+        "posterior, not their method (the generative-uncertainty row is their method). The reconstruction and inpainting distances sum normalised MSE and "
         "a feature distance, each z-scored on the in-distribution prompts (`punc detect`). The offline "
         "image encoder is the embedded judge's ViT (mean-pooled), not CLIP. Numbers come from one tiny "
         "world; they say whether the harness reproduces the pattern there, not how real models behave.",

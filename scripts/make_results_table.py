@@ -33,10 +33,10 @@ BASELINES = [
     {"name": "seed_ensemble_ssim"},
     {"name": "feature_entropy"},
     {"name": "reconstruction", "params": {"levels": [0.2, 0.4, 0.6, 0.8], "steps": 4, "images": 1}},
-    {"name": "inpainting", "params": {"steps": 8, "images": 1}},
+    {"name": "inpainting", "params": {"steps": 8, "images": 1, "masks": ["checker", "checker_inv"]}},
     {"name": "generative_uncertainty", "params": {"samples": 6, "noises": 1}},
     {"name": "diffusion_classifier", "params": {"pairs": 16, "images": 1}},
-    {"name": "generator_ensemble", "params": {"images": 4}},  # shipped members: models/embedded/ensemble
+    {"name": "generator_ensemble", "params": {"images": 3}},  # shipped members: models/embedded/ensemble
 ]
 #: baselines that denoise or generate with the task's sampler settings (guidance; steps for generation)
 USES_GUIDANCE = ("reconstruction", "inpainting", "generative_uncertainty", "generator_ensemble")
@@ -190,7 +190,8 @@ METHODS = """## The image-space methods in this table
   run's K images. **feature_entropy**: the Gaussian entropy of those K images' features, the cheap
   SEED-ENSEMBLE STAND-IN for Jazbec et al.'s posterior samples.
 - **reconstruction** (DDPM-OOD style) and **inpainting** (LMD style): distance between an image and its
-  re-generation by the generator from partial noise / masks.
+  re-generation by the generator from partial noise (4 levels, 4 steps) / masks (checkerboard and its
+  complement, 8 steps), on the first image of each prompt.
 - **generative_uncertainty** (Jazbec et al. 2025): diagonal last-layer Laplace posterior over the UNet's
   `conv_out` (exact Gauss-Newton diagonal for a Gaussian likelihood on the v-prediction target; σ² by
   maximum likelihood; prior precision by marginal likelihood), fitted once on 512 renders of the generator's
@@ -200,7 +201,7 @@ METHODS = """## The image-space methods in this table
 - **generator_ensemble** (van Breugel et al.'s deep generative ensemble): three members of the embedded
   generator trained with different seeds (`models/embedded/ensemble/member-{0,1,2}`, see their
   training_log.json: same recipe and the shipped VAE of generator-long, so only the UNet and text encoder
-  differ), K = 4 shared initial noises per prompt. Score: 1 − mean pairwise cosine across members of the
+  differ), 3 shared initial noises per prompt (seeds 0, 1, 2). Score: 1 − mean pairwise cosine across members of the
   features of the same-noise images. Beside it, PUNC's text space: every member image is captioned by the
   run's judge; with p_m member m's caption distribution and p̄ their mean, H[p̄] (total) = mean_m H[p_m]
   (shared, aleatoric-like) + JSD (disagreement: the mutual information between caption and member,

@@ -205,7 +205,9 @@ METHODS = """## The image-space methods in this table
   features of the same-noise images. Beside it, PUNC's text space: every member image is captioned by the
   run's judge; with p_m member m's caption distribution and p̄ their mean, H[p̄] (total) = mean_m H[p_m]
   (shared, aleatoric-like) + JSD (disagreement: the mutual information between caption and member,
-  epistemic-like).
+  epistemic-like). Why entropy and not U: PUNC's U_ale / U_epi average precision and recall over captions,
+  so the members' mean U equals the U of their pooled captions and a split of U is always zero; the
+  entropy of the caption distribution is concave, so its split is not.
 - **diffusion_classifier** (Li et al. 2023): log-odds of the prompt against the empty prompt,
   p(c | x) ∝ exp(−E‖ε − ε̂(x_t, t, c)‖²), over 16 (timestep, noise) pairs fixed and shared by every prompt and
   condition (stratified timesteps), on the first image of each prompt; score = −log-odds.

@@ -14,7 +14,9 @@ members are compared image by image. Two views of their disagreement:
                                         the caption and the member index, ≥ 0)
   — the BALD/ensemble split of predictive entropy, with captions as the predicted variable. Shared
   entropy is what every member is unsure of (aleatoric, like U_ale); the mutual information is
-  what only their disagreement explains (epistemic, like U_epi). Entropies in nats.
+  what only their disagreement explains (epistemic, like U_epi). Entropies in nats. Not a split of U
+  itself: U_ale / U_epi are means of 1 − P / 1 − R over captions, so the members' mean U equals the U
+  of their pooled captions and that split is always zero; entropy is concave, so its split is not.
 """
 
 from __future__ import annotations

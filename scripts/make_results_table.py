@@ -262,9 +262,14 @@ def write_results_md(
     controls: dict[str, dict] | None = None,
     commands: dict[str, str] | None = None,
     limits: str = "",
+    table: dict | None = None,
+    table_run: Path | None = None,
 ) -> str:
-    comps = [c for c in detection["comparisons"] if c.get("kind") != "prompt-only"]
-    nulls = [c for c in detection["comparisons"] if c.get("kind") == "prompt-only"]
+    """`table` (with `table_run`): the detection of a run with the image-space baselines, for the
+    every-score table, winners and claims; the headline always comes from `detection`."""
+    scored = table or detection
+    comps = [c for c in scored["comparisons"] if c.get("kind") != "prompt-only"]
+    nulls = [c for c in scored["comparisons"] if c.get("kind") == "prompt-only"]
     scores = list(dict.fromkeys(c["score"] for c in comps))
     shifts = [s for s in SHIFTS if any(c["shift"] == s for c in comps)]
     by = {(c["shift"], c["score"]): c for c in comps}
@@ -272,6 +277,14 @@ def write_results_md(
     punc_cost = next(c["cost"] for c in comps if c["score"] == punc_name)
     results = json.loads((run_dir / "results.json").read_text(encoding="utf-8"))
     k = results["generation_recipe"].get("images_per_prompt")
+    table_results = (
+        json.loads((table_run / "results.json").read_text(encoding="utf-8")) if table_run is not None else {}
+    )
+    table_limit = (
+        min(sum(1 for c in comps if c["score"] == comps[0]["score"] and c["shift"] == s) for s in shifts)
+        if table_run is not None
+        else None
+    )
     lines = [
         "# Results: which uncertainty score detects shifted prompts? (embedded world)",
         "",
@@ -289,6 +302,16 @@ def write_results_md(
         *([limits, ""] if limits else []),
         "## Every score",
         "",
+        *(
+            [
+                f"From the run `{table_run}` (the same task with the image-space baselines; "
+                f"{table_results['counts'].get('prompts')} prompts: the first {table_limit} of each shift, so that "
+                "every method fits the CPU budget; every row below is on these prompts and their images).",
+                "",
+            ]
+            if table_run is not None
+            else []
+        ),
         "| score | " + " | ".join(f"AUROC {s}" for s in shifts) + " | passes vs PUNC | seconds vs PUNC |",
         "|---|" + "---|" * len(shifts) + "---|---|",
     ]
@@ -375,7 +398,7 @@ def write_results_md(
         ),
         "",
         *winners(comps, shifts, punc_cost),
-        *laplace_fit_note(run_dir),
+        *laplace_fit_note(table_run or run_dir),
         METHODS,
         "Notes: the feature-entropy row is a seed-ensemble stand-in for Jazbec et al.'s last-layer Laplace "
         "posterior, not their method (the generative-uncertainty row is their method). The reconstruction and inpainting distances sum normalised MSE and "
@@ -416,6 +439,14 @@ def main() -> None:
         help=f"only these of the default baselines ({', '.join(b['name'] for b in BASELINES)})",
     )
     ap.add_argument("--threads", type=int, default=None, help="torch CPU threads for punc eval")
+    ap.add_argument(
+        "--baselines-run",
+        type=Path,
+        default=None,
+        help="a finished run of the derived task (with the image-space baselines), e.g. on --limit 40: the "
+        "every-score table comes from it, the headline from the main run (evaluated first unless --skip-eval)",
+    )
+    ap.add_argument("--baselines-limit", type=int, default=40, help="prompts per shift of --baselines-run")
     args = ap.parse_args()
     if args.baselines:
         wanted = args.baselines.split(",")
@@ -473,7 +504,28 @@ def main() -> None:
         command += f" --run {_rel(run_dir)}" + "".join(
             f" --control {k}={_rel(Path(v))}" for k, v in given.items()
         )
-    print(write_results_md(detection, run_dir, args.doc, command, controls, commands, LIMITS))
+    table = None
+    if args.baselines_run is not None:
+        if not args.skip_eval:  # resumable: only what is missing is computed
+            task_file = derived_task(args.task, args.baselines_run.parent, image_baselines=True)
+            threads = ["--threads", str(args.threads)] if args.threads else []
+            limit = ["--limit", str(args.baselines_limit)] if args.baselines_limit else []
+            punc("eval", str(task_file), "--out", str(args.baselines_run), "--quiet", *limit, *threads)
+        punc("detect", str(args.baselines_run), "--bootstrap", str(args.bootstrap))
+        table = json.loads((args.baselines_run / "detection.json").read_text(encoding="utf-8"))
+        command += f" --baselines-run {_rel(args.baselines_run)} --baselines-limit {args.baselines_limit}"
+        task_file = _rel(args.baselines_run.parent / "task.yaml")
+        commands[
+            f"every-score table ({task_file}: the default task with the image-space baselines, written by the command above)"
+        ] = (
+            f"punc eval {task_file} --out {_rel(args.baselines_run)} --limit {args.baselines_limit} "
+            f"&& punc detect {_rel(args.baselines_run)}"
+        )
+    print(
+        write_results_md(
+            detection, run_dir, args.doc, command, controls, commands, LIMITS, table, args.baselines_run
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -198,10 +198,11 @@ METHODS = """## The image-space methods in this table
   training distribution (complete descriptions over its vocabulary, evaluation texts excluded) and cached;
   per prompt the MAP and 5 posterior samples generate from the same initial noise, and the score is the
   entropy of the semantic likelihood (diagonal Gaussian of the 6 images' features, + σ² = 1e-3).
-- **generator_ensemble** (van Breugel et al.'s deep generative ensemble): three members of the embedded
-  generator trained with different seeds (`models/embedded/ensemble/member-{0,1,2}`, see their
-  training_log.json: same recipe and the shipped VAE of generator-long, so only the UNet and text encoder
-  differ), 3 shared initial noises per prompt (seeds 0, 1, 2). Score: 1 − mean pairwise cosine across members of the
+- **generator_ensemble** (van Breugel et al.'s deep generative ensemble): three independently seeded
+  trainings of the embedded generator: generator-long (seed 4321) and `models/embedded/ensemble/member-{0,1}`
+  (seeds 1000, 1001; same recipe as generator-long's first 2000 steps, without its 1500 fine-tuning steps,
+  and generator-long's VAE reused, so only the UNet and text encoder differ; see their training_log.json),
+  3 shared initial noises per prompt (seeds 0, 1, 2). Score: 1 − mean pairwise cosine across members of the
   features of the same-noise images. Beside it, PUNC's text space: every member image is captioned by the
   run's judge; with p_m member m's caption distribution and p̄ their mean, H[p̄] (total) = mean_m H[p_m]
   (shared, aleatoric-like) + JSD (disagreement: the mutual information between caption and member,

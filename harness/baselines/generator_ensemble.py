@@ -35,7 +35,8 @@ from harness.baselines.base import Baseline, Outcome, Resources, check_params, v
 from harness.baselines.features import cosine_matrix, encoder_identity, resolve_encoder_spec
 from harness.errors import PuncError
 
-DEFAULT_MEMBERS = "models/embedded/ensemble"
+#: the embedded generator and the members trained beside it with other seeds (models/embedded/ensemble)
+DEFAULT_MEMBERS = ("models/embedded/generator-long", "models/embedded/ensemble")
 
 
 def entropy(distribution: dict[str, float]) -> float:
@@ -76,7 +77,7 @@ def resolve_members(members: Sequence[str] | str | None) -> list[str]:
     """Member pipeline folders or hub ids; a folder holding member-* folders means all of them."""
     from harness.locate import find_shipped
 
-    given = [members] if isinstance(members, str) else list(members or [DEFAULT_MEMBERS])
+    given = [members] if isinstance(members, str) else list(members or DEFAULT_MEMBERS)
     out: list[str] = []
     for spec in given:
         path = Path(spec) if Path(spec).exists() else find_shipped(spec)
@@ -87,9 +88,9 @@ def resolve_members(members: Sequence[str] | str | None) -> list[str]:
             out += [str(p.resolve()) for p in found]
         elif path is not None:
             out.append(str(path.resolve()))
-        elif spec == DEFAULT_MEMBERS:
+        elif members is None:
             raise PuncError(
-                f"baseline generator_ensemble: the shipped ensemble {DEFAULT_MEMBERS} was not found; "
+                f"baseline generator_ensemble: the shipped member {spec} was not found; "
                 "pass params.members: [pipeline folder or hub id, ...]"
             )
         else:

@@ -244,6 +244,9 @@ BASELINES: Registry[Any] = Registry(
         "feature_entropy": "harness.baselines.feature_entropy:FeatureEntropy",
         "reconstruction": "harness.baselines.reconstruction:Reconstruction",
         "inpainting": "harness.baselines.inpainting:Inpainting",
+        "generative_uncertainty": "harness.baselines.generative_uncertainty:GenerativeUncertainty",
+        "generator_ensemble": "harness.baselines.generator_ensemble:GeneratorEnsemble",
+        "diffusion_classifier": "harness.baselines.diffusion_classifier:DiffusionClassifier",
     },
 )
 

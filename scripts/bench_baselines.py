@@ -1,6 +1,6 @@
 """Cost of each image-space baseline relative to PUNC, measured in one run.
 
-    python scripts/bench_baselines.py [RUN_DIR]
+    python scripts/bench_baselines.py [RUN_DIR] [--record benchmarks/baselines-cpu.json]
 
 RUN_DIR defaults to the results-table run (runs/results_table/run, see make_results_table.py).
 With --fresh N it first runs `punc eval` on the first N prompts of each shift into runs/bench with
@@ -29,6 +29,7 @@ def main() -> None:
     )
     ap.add_argument("--task", type=Path, default=ROOT / "tasks" / "world_default.yaml")
     ap.add_argument("--device", default=None)
+    ap.add_argument("--record", type=Path, default=None, help="also write the figures to this JSON file")
     args = ap.parse_args()
     run = args.run
     if args.fresh:
@@ -80,7 +81,21 @@ def main() -> None:
         rn = f"{passes / p_n:.1f}x" if p_n else "-"
         print(f"{name:<22}{secs:>12.4f}{passes:>16.1f}{rs:>12}{rn:>16}")
         summary[name] = {"seconds_per_prompt": secs, "passes_per_prompt": passes}
-    print(json.dumps({"punc": punc, "baselines": summary}, indent=None))
+    fits = [r["info"] for r in lines if "laplace_fit_seconds" in (r.get("info") or {})]
+    record = {
+        "script": "scripts/bench_baselines.py",
+        "command": "python scripts/bench_baselines.py " + " ".join(sys.argv[1:]),
+        "run": str(run),
+        "prompts": results.counts.get("prompts"),
+        "images_per_prompt": results.generation_recipe.get("images_per_prompt"),
+        "punc": punc,
+        "baselines": summary,
+        "seconds_vs_punc": {k: (v["seconds_per_prompt"] / p_s if p_s else None) for k, v in summary.items()},
+        "laplace_fit": ({k: v for k, v in fits[0].items() if k != "laplace_from_cache"} if fits else None),
+    }
+    print(json.dumps(record, indent=None))
+    if args.record:
+        args.record.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -33,8 +33,14 @@ BASELINES = [
     {"name": "seed_ensemble_ssim"},
     {"name": "feature_entropy"},
     {"name": "reconstruction", "params": {"levels": [0.2, 0.4, 0.6, 0.8], "steps": 4, "images": 1}},
-    {"name": "inpainting", "params": {"steps": 8, "images": 1}},
+    {"name": "inpainting", "params": {"steps": 8, "images": 1, "masks": ["checker", "checker_inv"]}},
+    {"name": "generative_uncertainty", "params": {"samples": 6, "noises": 1}},
+    {"name": "diffusion_classifier", "params": {"pairs": 16, "images": 1}},
+    {"name": "generator_ensemble", "params": {"images": 3}},  # shipped members: models/embedded/ensemble
 ]
+#: baselines that denoise or generate with the task's sampler settings (guidance; steps for generation)
+USES_GUIDANCE = ("reconstruction", "inpainting", "generative_uncertainty", "generator_ensemble")
+GENERATES = ("generative_uncertainty", "generator_ensemble")
 
 
 def _rel(path: Path) -> str:
@@ -91,7 +97,8 @@ def vague_forms(runs: dict[str, Path]) -> str:
     """Disentanglement (U_ale − U_epi, vague positive, OOD negative) per kind of vague prompt, on the
     generator's run and the controls: which vague prompts the random-scene control already separates
     from the wording alone."""
-    from harness.evaluation.detection import detection_metrics, load_results, load_run_scores
+    from harness.evaluation.detection import detection_metrics, load_run_scores
+    from harness.run.reader import load_results
 
     columns, table, sizes = [], {}, {}
     for name, run_dir in runs.items():
@@ -139,7 +146,8 @@ def phrasing_table(run_dir: Path) -> str:
     """What the rewrites away from the judge's template do to PUNC: mean U_ale / U_epi per set, template
     against rewritten prompts, and each shift's headline AUROC within the template prompts and within
     the rewritten ones (rewritten id prompts as negatives of rewritten shifted ones)."""
-    from harness.evaluation.detection import detection_metrics, load_results, load_run_scores
+    from harness.evaluation.detection import detection_metrics, load_run_scores
+    from harness.run.reader import load_results
 
     if not (run_dir / "results.json").exists():
         return ""
@@ -201,13 +209,13 @@ def derived_task(task_path: Path, out: Path, image_baselines: bool = True) -> Pa
             data[key] = str((loaded.base_dir / value).resolve()) if local else value
     baselines = data.get("baselines") or ([dict(b) for b in BASELINES] if image_baselines else [])
     for spec in baselines:
-        # denoise with the guidance the images were generated with
-        if (
-            isinstance(spec, dict)
-            and spec.get("name") in ("reconstruction", "inpainting")
-            and data.get("guidance")
-        ):
+        # denoise (and generate) with the guidance and steps the images were generated with
+        if not isinstance(spec, dict):
+            continue
+        if spec.get("name") in USES_GUIDANCE and data.get("guidance"):
             spec["params"] = {"guidance": float(data["guidance"]), **spec.get("params", {})}
+        if spec.get("name") in GENERATES and data.get("steps"):
+            spec["params"] = {"steps": int(data["steps"]), **spec.get("params", {})}
     data["baselines"] = baselines
     out.mkdir(parents=True, exist_ok=True)
     path = out / "task.yaml"
@@ -295,6 +303,77 @@ def headline(detection: dict, controls: dict[str, dict], commands: dict[str, str
     return lines
 
 
+METHODS = """## The image-space methods in this table
+
+- **seed_ensemble** / **seed_ensemble_ssim**: 1 − mean pairwise cosine of image features (SSIM) of the
+  run's K images. **feature_entropy**: the Gaussian entropy of those K images' features, the cheap
+  SEED-ENSEMBLE STAND-IN for Jazbec et al.'s posterior samples.
+- **reconstruction** (DDPM-OOD style) and **inpainting** (LMD style): distance between an image and its
+  re-generation by the generator from partial noise (4 levels, 4 steps) / masks (checkerboard and its
+  complement, 8 steps), on the first image of each prompt.
+- **generative_uncertainty** (Jazbec et al. 2025): diagonal last-layer Laplace posterior over the UNet's
+  `conv_out` (exact Gauss-Newton diagonal for a Gaussian likelihood on the v-prediction target; σ² by
+  maximum likelihood; prior precision by marginal likelihood), fitted once on 512 renders of the generator's
+  training distribution (complete descriptions over its vocabulary, evaluation texts excluded) and cached;
+  per prompt the MAP and 5 posterior samples generate from the same initial noise, and the score is the
+  entropy of the semantic likelihood (diagonal Gaussian of the 6 images' features, + σ² = 1e-3).
+- **generator_ensemble** (van Breugel et al.'s deep generative ensemble): three independently seeded
+  trainings of the embedded generator: generator-long (seed 4321) and `models/embedded/ensemble/member-{0,1}`
+  (seeds 1000, 1001; same recipe as generator-long's first 2000 steps, without its 1500 fine-tuning steps,
+  and generator-long's VAE reused, so only the UNet and text encoder differ; see their training_log.json),
+  3 shared initial noises per prompt (seeds 0, 1, 2). Score: 1 − mean pairwise cosine across members of the
+  features of the same-noise images. Beside it, PUNC's text space: every member image is captioned by the
+  run's judge; with p_m member m's caption distribution and p̄ their mean, H[p̄] (total) = mean_m H[p_m]
+  (shared, aleatoric-like) + JSD (disagreement: the mutual information between caption and member,
+  epistemic-like). Why entropy and not U: PUNC's U_ale / U_epi average precision and recall over captions,
+  so the members' mean U equals the U of their pooled captions and a split of U is always zero; the
+  entropy of the caption distribution is concave, so its split is not.
+- **diffusion_classifier** (Li et al. 2023): log-odds of the prompt against the empty prompt,
+  p(c | x) ∝ exp(−E‖ε − ε̂(x_t, t, c)‖²), over 16 (timestep, noise) pairs fixed and shared by every prompt and
+  condition (stratified timesteps), on the first image of each prompt; score = −log-odds.
+"""
+
+
+def winners(comps: list[dict], shifts: list[str], punc_cost: dict) -> list[str]:
+    """Per shift: the best score overall and the best image-space method, with their cost vs PUNC."""
+    lines = ["## Which method wins on which shift, at what cost", ""]
+    punc_s = punc_cost.get("seconds_per_prompt") or 0.0
+    for shift in shifts:
+        rows = [c for c in comps if c["shift"] == shift]
+        top = max(rows, key=lambda c: c["auroc"])
+        image = [c for c in rows if not c["score"].startswith("U_")]
+        text = f"- **{shift}**: best {top['score']} (AUROC {top['auroc']:.3f})"
+        if image:
+            b = max(image, key=lambda c: c["auroc"])
+            secs = (b["cost"] or {}).get("seconds_per_prompt")
+            ratio = f", {secs / punc_s:.1f}× PUNC's seconds per prompt" if secs and punc_s else ""
+            text += f"; best image-space method {b['score']} (AUROC {b['auroc']:.3f}{ratio})"
+        lines.append(text + ".")
+    return [*lines, ""]
+
+
+def laplace_fit_note(run_dir: Path) -> list[str]:
+    """The one-off Laplace fit cost recorded by generative_uncertainty, when it ran."""
+    path = run_dir / "baselines.jsonl"
+    if not path.exists():
+        return []
+    infos = [
+        json.loads(line).get("info") or {}
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if '"laplace_fit_seconds"' in line
+    ]
+    fitted = [i for i in infos if not i.get("laplace_from_cache")] or infos
+    if not fitted:
+        return []
+    info = fitted[0]
+    return [
+        f"Laplace fit of generative_uncertainty (once per generator, cached): {info['laplace_fit_seconds']:.1f} s "
+        f"on {info['laplace_fit_images']} images; prior precision {info['laplace_prior_precision']:.3g} "
+        f"(marginal likelihood), σ² {info['laplace_sigma2']:.3g}.",
+        "",
+    ]
+
+
 def write_results_md(
     detection: dict,
     run_dir: Path,
@@ -303,9 +382,14 @@ def write_results_md(
     controls: dict[str, dict] | None = None,
     commands: dict[str, str] | None = None,
     limits: str = "",
+    table: dict | None = None,
+    table_run: Path | None = None,
 ) -> str:
-    comps = [c for c in detection["comparisons"] if c.get("kind") != "prompt-only"]
-    nulls = [c for c in detection["comparisons"] if c.get("kind") == "prompt-only"]
+    """`table` (with `table_run`): the detection of a run with the image-space baselines, for the
+    every-score table, winners and claims; the headline always comes from `detection`."""
+    scored = table or detection
+    comps = [c for c in scored["comparisons"] if c.get("kind") != "prompt-only"]
+    nulls = [c for c in scored["comparisons"] if c.get("kind") == "prompt-only"]
     scores = list(dict.fromkeys(c["score"] for c in comps))
     shifts = [s for s in SHIFTS if any(c["shift"] == s for c in comps)]
     by = {(c["shift"], c["score"]): c for c in comps}
@@ -313,6 +397,14 @@ def write_results_md(
     punc_cost = next(c["cost"] for c in comps if c["score"] == punc_name)
     results = json.loads((run_dir / "results.json").read_text(encoding="utf-8"))
     k = results["generation_recipe"].get("images_per_prompt")
+    table_results = (
+        json.loads((table_run / "results.json").read_text(encoding="utf-8")) if table_run is not None else {}
+    )
+    table_limit = (
+        min(sum(1 for c in comps if c["score"] == comps[0]["score"] and c["shift"] == s) for s in shifts)
+        if table_run is not None
+        else None
+    )
     lines = [
         "# Results: which uncertainty score detects shifted prompts? (embedded world)",
         "",
@@ -330,6 +422,16 @@ def write_results_md(
         *([limits, ""] if limits else []),
         "## Every score",
         "",
+        *(
+            [
+                f"From the run `{table_run}` (the same task with the image-space baselines; "
+                f"{table_results['counts'].get('prompts')} prompts: the first {table_limit} of each shift, so that "
+                "every method fits the CPU budget; every row below is on these prompts and their images).",
+                "",
+            ]
+            if table_run is not None
+            else []
+        ),
         "| score | " + " | ".join(f"AUROC {s}" for s in shifts) + " | passes vs PUNC | seconds vs PUNC |",
         "|---|" + "---|" * len(shifts) + "---|---|",
     ]
@@ -415,8 +517,11 @@ def write_results_md(
             else "no baselines in this run |"
         ),
         "",
+        *winners(comps, shifts, punc_cost),
+        *laplace_fit_note(table_run or run_dir),
+        METHODS,
         "Notes: the feature-entropy row is a seed-ensemble stand-in for Jazbec et al.'s last-layer Laplace "
-        "posterior, not their method. The reconstruction and inpainting distances sum normalised MSE and "
+        "posterior, not their method (the generative-uncertainty row is their method). The reconstruction and inpainting distances sum normalised MSE and "
         "a feature distance, each z-scored on the in-distribution prompts (`punc detect`). The offline "
         "image encoder is the embedded judge's ViT (mean-pooled), not CLIP. Numbers come from one tiny "
         "world; they say whether the harness reproduces the pattern there, not how real models behave.",
@@ -447,7 +552,28 @@ def main() -> None:
         metavar="KIND=RUN_DIR",
         help="a finished control run (world-renderer or world-random); without it the control is evaluated",
     )
+    ap.add_argument(
+        "--baselines",
+        default=None,
+        metavar="NAME,...",
+        help=f"only these of the default baselines ({', '.join(b['name'] for b in BASELINES)})",
+    )
+    ap.add_argument("--threads", type=int, default=None, help="torch CPU threads for punc eval")
+    ap.add_argument(
+        "--baselines-run",
+        type=Path,
+        default=None,
+        help="a finished run of the derived task (with the image-space baselines), e.g. on --limit 40: the "
+        "every-score table comes from it, the headline from the main run (evaluated first unless --skip-eval)",
+    )
+    ap.add_argument("--baselines-limit", type=int, default=40, help="prompts per shift of --baselines-run")
     args = ap.parse_args()
+    if args.baselines:
+        wanted = args.baselines.split(",")
+        unknown = sorted(set(wanted) - {b["name"] for b in BASELINES})
+        if unknown:
+            sys.exit(f"--baselines: unknown {unknown}")
+        BASELINES[:] = [b for b in BASELINES if b["name"] in wanted]
     run_dir = args.run or args.out / "run"
     given = dict(c.split("=", 1) for c in args.control)
     task = None
@@ -464,6 +590,7 @@ def main() -> None:
             ("--limit", args.limit),
             ("--images-per-prompt", args.images_per_prompt),
             ("--device", args.device),
+            ("--threads", args.threads),
         ):
             if value is not None:
                 cmd += [flag, str(value)]
@@ -477,7 +604,8 @@ def main() -> None:
     for kind in ("world-renderer", "world-random"):
         control_dir = Path(given.get(kind, args.out / kind))
         if kind not in given and not args.skip_eval:
-            punc("eval", str(args.task), "-g", f"{kind}:", "--out", str(control_dir), "--quiet")
+            threads = ["--threads", str(args.threads)] if args.threads else []
+            punc("eval", str(args.task), "-g", f"{kind}:", "--out", str(control_dir), "--quiet", *threads)
         if (control_dir / "results.json").exists():
             punc("detect", str(control_dir), "--bootstrap", str(args.bootstrap))
             controls[kind] = json.loads((control_dir / "detection.json").read_text(encoding="utf-8"))
@@ -490,6 +618,8 @@ def main() -> None:
             **commands,
         }
     command = "python scripts/make_results_table.py" + (f" --limit {args.limit}" if args.limit else "")
+    command += f" --baselines {args.baselines}" if args.baselines else ""
+    command += f" --threads {args.threads}" if args.threads else ""
     if args.run is not None:
         command += f" --run {_rel(run_dir)}" + "".join(
             f" --control {k}={_rel(Path(v))}" for k, v in given.items()
@@ -502,7 +632,28 @@ def main() -> None:
     )
     rewrites = phrasing_table(run_dir)
     limits = LIMITS + "".join("\n" + t for t in (rewrites, forms) if t)
-    print(write_results_md(detection, run_dir, args.doc, command, controls, commands, limits))
+    table = None
+    if args.baselines_run is not None:
+        if not args.skip_eval:  # resumable: only what is missing is computed
+            task_file = derived_task(args.task, args.baselines_run.parent, image_baselines=True)
+            threads = ["--threads", str(args.threads)] if args.threads else []
+            limit = ["--limit", str(args.baselines_limit)] if args.baselines_limit else []
+            punc("eval", str(task_file), "--out", str(args.baselines_run), "--quiet", *limit, *threads)
+        punc("detect", str(args.baselines_run), "--bootstrap", str(args.bootstrap))
+        table = json.loads((args.baselines_run / "detection.json").read_text(encoding="utf-8"))
+        command += f" --baselines-run {_rel(args.baselines_run)} --baselines-limit {args.baselines_limit}"
+        task_file = _rel(args.baselines_run.parent / "task.yaml")
+        commands[
+            f"every-score table ({task_file}: the default task with the image-space baselines, written by the command above)"
+        ] = (
+            f"punc eval {task_file} --out {_rel(args.baselines_run)} --limit {args.baselines_limit} "
+            f"&& punc detect {_rel(args.baselines_run)}"
+        )
+    print(
+        write_results_md(
+            detection, run_dir, args.doc, command, controls, commands, limits, table, args.baselines_run
+        )
+    )
 
 
 if __name__ == "__main__":

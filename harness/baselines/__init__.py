@@ -8,6 +8,9 @@ Task YAML:
       - feature_entropy                     # Gaussian entropy of features (seed-ensemble stand-in)
       - {name: reconstruction, params: {levels: [0.2, 0.4, 0.6, 0.8], steps: 4}}
       - {name: inpainting, params: {steps: 8}}
+      - {name: generative_uncertainty, params: {samples: 6, noises: 2}}   # Jazbec et al., last-layer Laplace
+      - {name: generator_ensemble, params: {members: [DIR, DIR, DIR]}}   # deep generative ensemble
+      - {name: diffusion_classifier, params: {pairs: 16}}                # Li et al., log-odds of the prompt
 
 Each spec's `name` is the baseline's name in results; `params.kind` may pick the method when the
 name is a custom label (e.g. two reconstruction variants). Values go to RUN_DIR/baselines.jsonl,
@@ -57,6 +60,7 @@ def run_baselines(
     generator_spec: str | None,
     device: str | None = None,
     progress: bool = True,
+    judge: Any = None,
 ) -> dict[str, dict[str, Any]]:
     """Compute every baseline for every prompt with images; resumable per (prompt_id, signature).
 
@@ -65,12 +69,11 @@ def run_baselines(
     """
     from harness.run.progress import stage_progress
 
-    resources = Resources(generator_spec, device)
-    built: list[tuple[str, Baseline, str]] = []
+    resources = Resources(generator_spec, device, judge)
+    built: list[tuple[str, Baseline]] = []
     for spec in specs:
-        baseline = build_baseline(spec.name, spec.params, resources)
-        built.append((spec.name, baseline, baseline.signature()))
-    names = [name for name, _, _ in built]
+        built.append((spec.name, build_baseline(spec.name, spec.params, resources)))
+    names = [name for name, _ in built]
     if len(set(names)) != len(names):
         raise PuncError(f"baselines: each name at most once (got {names}); use params.kind for variants")
 
@@ -80,9 +83,13 @@ def run_baselines(
     texts = {p.id: p.text for p in prompts}
     order = [p.id for p in prompts if p.id in by_prompt]
     existing = store.load_baselines()
+    signatures: dict[str, str] = {}
     try:
         with stage_progress(progress) as bar:
-            for name, baseline, sig in built:
+            for name, baseline in built:
+                # signatures one at a time: a baseline that cannot start (a missing model) stops the
+                # stage only after the ones before it are computed and saved
+                sig = signatures[name] = baseline.signature()
                 todo = [pid for pid in order if (pid, sig) not in existing]
                 task = bar.add_task(name[:10], total=len(order), completed=len(order) - len(todo))
                 if todo:
@@ -106,6 +113,8 @@ def run_baselines(
                         "signature": sig,
                         "u": outcome.u,
                         "components": outcome.components,
+                        **({"extra_scores": outcome.extra_scores} if outcome.extra_scores else {}),
+                        **({"info": outcome.info} if outcome.info else {}),
                         "n_images": len(pictures),
                         "cost": {
                             "network_passes_per_prompt": outcome.passes,
@@ -118,7 +127,7 @@ def run_baselines(
     finally:
         resources.close()
     summary: dict[str, dict[str, Any]] = {}
-    for name, _, sig in built:
+    for name, sig in signatures.items():
         lines = [r for (pid, s), r in existing.items() if s == sig and pid in by_prompt]
         summary[name] = {"signature": sig, "cost": mean_cost(lines), "n_prompts": len(lines)}
     return summary

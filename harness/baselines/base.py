@@ -20,21 +20,30 @@ from harness.errors import PuncError
 
 @dataclass
 class Outcome:
-    """One prompt's baseline value, the passes it cost, and optional components (for z-scoring)."""
+    """One prompt's baseline value, the passes it cost, and optional components (for z-scoring).
+
+    `extra_scores` are further per-prompt scores of the same computation (each becomes its own row in
+    `punc detect`, never summed into u); `info` is bookkeeping (e.g. a one-off fit cost), not a score."""
 
     u: float
     passes: int
     components: dict[str, float] = field(default_factory=dict)
+    extra_scores: dict[str, float] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
 
 
 class Resources:
     """Lazily loaded models shared by every baseline of one run (one encoder per spec, one pipeline)."""
 
-    def __init__(self, generator_spec: str | None = None, device: str | None = None) -> None:
+    def __init__(
+        self, generator_spec: str | None = None, device: str | None = None, judge_config: Any = None
+    ) -> None:
         self.generator_spec = generator_spec
         self.device = device
+        self.judge_config = judge_config
         self._encoders: dict[str | None, Any] = {}
         self._adapter: Any = None
+        self._judge: Any = None
 
     def encoder(self, spec: str | None) -> Any:
         from harness.baselines.features import ImageEncoder
@@ -55,11 +64,24 @@ class Resources:
             self._adapter = PipelineAdapter(pipe, device)
         return self._adapter
 
+    def judge(self) -> Any:
+        """The run's judge (for baselines that caption their own generations), loaded once."""
+        if self._judge is None:
+            if self.judge_config is None:
+                raise PuncError("this baseline captions images, but the run has no judge")
+            from harness.judges import build_judge
+
+            self._judge = build_judge(self.judge_config, device=self.device)
+        return self._judge
+
     def close(self) -> None:
         """Drop the models (the generator pipeline can be large) before the next stage."""
         import gc
 
         self._adapter = None
+        if self._judge is not None:
+            self._judge.close()
+            self._judge = None
         self._encoders.clear()
         gc.collect()
         try:

@@ -198,6 +198,16 @@ def load_run_scores(run_dir: str | Path, scorer: str | None = None) -> RunScores
         out.scores[name] = _zscored_baseline(kept, shifts)
         out.costs[name] = mean_cost(kept)
         out.signatures[name] = signature
+        # further scores of the same computation (e.g. the ensemble's caption-entropy split): own rows
+        for key in dict.fromkeys(k for r in kept for k in r.get("extra_scores") or {}):
+            row = f"{name}: {key}"
+            out.scores[row] = {
+                r["prompt_id"]: float(r["extra_scores"][key])
+                for r in kept
+                if key in (r.get("extra_scores") or {})
+            }
+            out.costs[row] = out.costs[name]
+            out.signatures[row] = signature
     return out
 
 

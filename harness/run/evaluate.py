@@ -415,6 +415,7 @@ class Evaluation:
             prompts=self.task.prompts,
             images=images,
             specs=self.config.baselines,
+            judge=self.options.judge,
             generator_spec=self.options.generator,
             device=self.device,
             progress=self.options.progress,

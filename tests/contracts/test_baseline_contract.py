@@ -28,19 +28,45 @@ from harness.run.store import RunStore
 BUILT_IN = [name for name in BASELINES.names() if BASELINES.is_builtin(name)]
 
 
-def params_for(name: str, encoder: str) -> dict[str, object]:
+def params_for(name: str, encoder: str, fit_folder: str, members: list[str]) -> dict[str, object]:
     return {
         "seed_ensemble": {"encoder": encoder},
         "seed_ensemble_ssim": {},
         "feature_entropy": {"encoder": encoder},
         "reconstruction": {"levels": [0.5], "steps": 1, "encoder": encoder},
         "inpainting": {"masks": ["checker"], "steps": 1, "feature": False},
+        "diffusion_classifier": {"pairs": 2},
+        "generative_uncertainty": {
+            "fit_data": fit_folder,
+            "fit_images": 3,
+            "samples": 2,
+            "noises": 1,
+            "steps": 1,
+            "encoder": encoder,
+        },
+        # captions need the run's judge; the contract stage runs without one
+        "generator_ensemble": {
+            "members": members,
+            "images": 1,
+            "steps": 1,
+            "captions": False,
+            "encoder": encoder,
+        },
     }[name]
 
 
 def test_every_built_in_baseline_has_a_contract_case():
     assert sorted(BUILT_IN) == sorted(
-        ["seed_ensemble", "seed_ensemble_ssim", "feature_entropy", "reconstruction", "inpainting"]
+        [
+            "seed_ensemble",
+            "seed_ensemble_ssim",
+            "feature_entropy",
+            "reconstruction",
+            "inpainting",
+            "diffusion_classifier",
+            "generative_uncertainty",
+            "generator_ensemble",
+        ]
     )
 
 
@@ -69,8 +95,35 @@ def name(request) -> str:
 
 
 @pytest.fixture(scope="module")
-def params(name, captioner_dir) -> dict[str, object]:
-    return params_for(name, str(captioner_dir))
+def fit_folder(tmp_path_factory) -> str:
+    """generative_uncertainty's Laplace fit set: three images without metadata.jsonl (empty prompts)."""
+    folder = tmp_path_factory.mktemp("contract-fit")
+    for seed in range(3):
+        blocks(10 + seed).save(folder / f"{seed}.png")
+    return str(folder)
+
+
+@pytest.fixture(scope="module")
+def members(sd_pipeline_dir, tmp_path_factory) -> list[str]:
+    """Two generators that differ (another seed's random weights), so members disagree."""
+    from tiny_pipelines import build_tiny_sd_pipeline
+
+    other = build_tiny_sd_pipeline(tmp_path_factory.mktemp("contract-member") / "sd", sample_size=8, seed=1)
+    return [str(sd_pipeline_dir), str(other)]
+
+
+@pytest.fixture(scope="module")
+def params(
+    name, captioner_dir, fit_folder, members, tmp_path_factory, monkeypatch_module
+) -> dict[str, object]:
+    monkeypatch_module.setenv("PUNC_CACHE_DIR", str(tmp_path_factory.mktemp("contract-cache")))
+    return params_for(name, str(captioner_dir), fit_folder, members)
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
 
 
 def test_each_prompt_is_scored_on_its_own(name, params, resources):

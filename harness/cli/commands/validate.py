@@ -76,8 +76,10 @@ PLUGIN_LISTINGS = {
 def _print_plugins(what: Listing, indent: str = "") -> None:
     from harness.registry import REGISTRIES
 
-    for name, description in REGISTRIES[PLUGIN_LISTINGS[what]].describe().items():
-        typer.echo(f"{indent}{name:<18} {description}")
+    listed = REGISTRIES[PLUGIN_LISTINGS[what]].describe()
+    width = max((len(name) for name in listed), default=0)
+    for name, description in listed.items():
+        typer.echo(f"{indent}{name:<{width}}  {description}")
 
 
 @app.command("ls")

@@ -218,6 +218,9 @@ class JudgeServer(BackgroundHTTPServer):
             max_tokens = self.judge.config.max_new_tokens
         if not _is_int(max_tokens) or not 1 <= max_tokens <= 8192:
             raise _BadRequest("max_tokens: expected an integer from 1 to 8192")
+        limit = getattr(self.judge, "max_new_tokens_limit", None)
+        if limit is not None and max_tokens > limit:
+            raise _BadRequest(f"max_tokens: this judge's model generates at most {limit} tokens")
         return decoding, max_tokens
 
 

@@ -157,6 +157,13 @@ class TransformersJudge(Judge):
         else:
             self.mode = config.mode
         self.prefix_captioner = self.model_type in PREFIX_CAPTIONER_MODEL_TYPES
+        self.max_new_tokens_limit = generation_limit(model_config)
+        if self.max_new_tokens_limit is not None and config.max_new_tokens > self.max_new_tokens_limit:
+            raise PuncError(
+                f"judge '{config.name}': max_new_tokens is {config.max_new_tokens}, but the model "
+                f"'{config.model}' has {self.max_new_tokens_limit} decoder positions; use at most "
+                f"{self.max_new_tokens_limit}"
+            )
         self._load(source, revision)
 
     # ---- loading
@@ -372,6 +379,22 @@ class TransformersJudge(Judge):
                     value = value.to(self.dtype)
             inputs[name] = value
         return inputs
+
+
+def generation_limit(model_config: Any) -> int | None:
+    """The most tokens the model can generate: its text decoder's position table (learned positions
+    index out of range beyond it). An upper bound for chat models, whose prompt takes positions too;
+    None when the config names no fixed table."""
+    for part in (
+        getattr(model_config, "decoder", None),
+        getattr(model_config, "text_config", None),
+        model_config,
+    ):
+        for name in ("n_positions", "max_position_embeddings"):
+            value = getattr(part, name, None) if part is not None else None
+            if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+                return value
+    return None
 
 
 def _describe_failure(exc: BaseException) -> str:

@@ -25,7 +25,6 @@ MISTAKES = [
     (["eval", "--out"], "'--out' requires an argument"),
     (["eval", "--quiet=yes"], "does not take a value"),
     (["eval", "world_default", "extra"], "unexpected extra argument"),
-    (["ls"], "Missing argument"),
     (["ls", "widgets"], "'widgets' is not one of"),
     (["frobnicate"], "No such command 'frobnicate'"),
     (["publish", "RUN"], "Missing option '--board'"),

@@ -257,3 +257,11 @@ def test_shipped_judge_loads_and_captions():
     assert judge.mode == "captioner"
     results = judge.caption(requests_for(make_images(3, size=64)))
     assert all(r.ok for r in results), [r.error for r in results]
+
+
+def test_max_new_tokens_beyond_the_decoders_positions_is_refused_before_loading(captioner_dir: Path):
+    # the tiny captioner's GPT-2 decoder has 160 positions (n_positions): generating token 161
+    # would index past them, so a judge YAML asking for more is a configuration error
+    with pytest.raises(PuncError, match="max_new_tokens is 161.*160 decoder positions"):
+        TransformersJudge(judge_config(captioner_dir, max_new_tokens=161))
+    assert TransformersJudge(judge_config(captioner_dir, max_new_tokens=160)).max_new_tokens_limit == 160

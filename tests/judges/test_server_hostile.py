@@ -126,6 +126,17 @@ def test_out_of_range_fields_are_400(served, image_url, fields):
     assert status == 400, (fields, answer)
 
 
+def test_max_tokens_beyond_the_models_positions_is_400(served, image_url, captioner_judge):
+    # the tiny captioner's decoder has 160 learned positions: token 161 would index past the table
+    # (hypothesis found max_tokens=161 answered with a 500 IndexError)
+    limit = captioner_judge.max_new_tokens_limit
+    assert limit == 160
+    status, answer = post(served, json.dumps(body_with(image_url, max_tokens=limit + 1)).encode())
+    assert status == 400 and f"at most {limit} tokens" in answer["error"]["message"], answer
+    status, answer = post(served, json.dumps(body_with(image_url, max_tokens=limit)).encode())
+    assert status == 200, answer
+
+
 def test_a_valid_request_still_works(served, image_url):
     status, answer = post(served, json.dumps(body_with(image_url, seed=2**63 - 1)).encode())
     assert status == 200, answer

@@ -335,19 +335,27 @@ METHODS = """## The image-space methods in this table
 
 
 def winners(comps: list[dict], shifts: list[str], punc_cost: dict) -> list[str]:
-    """Per shift: the best score overall and the best image-space method, with their cost vs PUNC."""
+    """Per shift: the best score overall, the best image-space method, and the best baseline that has the
+    judge caption its own images (the ensemble's caption entropies), with their cost vs PUNC."""
     lines = ["## Which method wins on which shift, at what cost", ""]
     punc_s = punc_cost.get("seconds_per_prompt") or 0.0
+
+    def described(c: dict) -> str:
+        secs = (c["cost"] or {}).get("seconds_per_prompt")
+        ratio = f", {secs / punc_s:.1f}× PUNC's seconds per prompt" if secs and punc_s else ""
+        return f"{c['score']} (AUROC {c['auroc']:.3f}{ratio})"
+
     for shift in shifts:
         rows = [c for c in comps if c["shift"] == shift]
         top = max(rows, key=lambda c: c["auroc"])
-        image = [c for c in rows if not c["score"].startswith("U_")]
+        baselines = [c for c in rows if not c["score"].startswith("U_")]
+        image = [c for c in baselines if "caption" not in c["score"]]
+        captioned = [c for c in baselines if "caption" in c["score"]]
         text = f"- **{shift}**: best {top['score']} (AUROC {top['auroc']:.3f})"
         if image:
-            b = max(image, key=lambda c: c["auroc"])
-            secs = (b["cost"] or {}).get("seconds_per_prompt")
-            ratio = f", {secs / punc_s:.1f}× PUNC's seconds per prompt" if secs and punc_s else ""
-            text += f"; best image-space method {b['score']} (AUROC {b['auroc']:.3f}{ratio})"
+            text += f"; best image-space method {described(max(image, key=lambda c: c['auroc']))}"
+        if captioned:
+            text += f"; best with judge captions of its own images {described(max(captioned, key=lambda c: c['auroc']))}"
         lines.append(text + ".")
     return [*lines, ""]
 
@@ -400,11 +408,7 @@ def write_results_md(
     table_results = (
         json.loads((table_run / "results.json").read_text(encoding="utf-8")) if table_run is not None else {}
     )
-    table_limit = (
-        min(sum(1 for c in comps if c["score"] == comps[0]["score"] and c["shift"] == s) for s in shifts)
-        if table_run is not None
-        else None
-    )
+    table_limit = (table_results.get("task") or {}).get("limit")  # `punc eval --limit`: prompts per shift
     lines = [
         "# Results: which uncertainty score detects shifted prompts? (embedded world)",
         "",
@@ -425,8 +429,9 @@ def write_results_md(
         *(
             [
                 f"From the run `{table_run}` (the same task with the image-space baselines; "
-                f"{table_results['counts'].get('prompts')} prompts: the first {table_limit} of each shift, so that "
-                "every method fits the CPU budget; every row below is on these prompts and their images).",
+                f"{table_results['counts'].get('prompts')} prompts: "
+                + (f"the first {table_limit} of each shift" if table_limit else "every prompt")
+                + ", so that every method fits the CPU budget; every row below is on these prompts and their images).",
                 "",
             ]
             if table_run is not None

@@ -108,11 +108,13 @@ def test_winners_and_fit_note(tmp_path):
         row("U_epi (bertscore)", 0.99, 0.5),
         row("diffusion_classifier", 0.8, 0.25),
         row("seed_ensemble", 0.7, 0.1),
+        row("generator_ensemble: caption entropy total", 0.9, 5.0),
     ]
     lines = script.winners(comps, ["ood"], {"seconds_per_prompt": 0.5})
     assert lines[2] == (
         "- **ood**: best U_epi (bertscore) (AUROC 0.990); best image-space method diffusion_classifier "
-        "(AUROC 0.800, 0.5× PUNC's seconds per prompt)."
+        "(AUROC 0.800, 0.5× PUNC's seconds per prompt); best with judge captions of its own images "
+        "generator_ensemble: caption entropy total (AUROC 0.900, 10.0× PUNC's seconds per prompt)."
     )
     info = {
         "laplace_fit_seconds": 12.34,

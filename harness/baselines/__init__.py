@@ -67,7 +67,8 @@ def run_baselines(
     Returns {name: {"signature", "cost": {"network_passes_per_prompt", "seconds_per_prompt"}}},
     the cost averaged over this signature's lines in baselines.jsonl.
     """
-    from harness.run.progress import stage_progress
+    from harness.run.sharding import Ranks
+    from harness.run.stages import Stage, StageRunner
 
     resources = Resources(generator_spec, device, judge)
     built: list[tuple[str, Baseline]] = []
@@ -82,55 +83,94 @@ def run_baselines(
         by_prompt[pid].append((index, record["image_hash"]))
     texts = {p.id: p.text for p in prompts}
     order = [p.id for p in prompts if p.id in by_prompt]
-    existing = store.load_baselines()
+    runner = StageRunner(store, Ranks(device=device), device, progress)  # the main process only
     signatures: dict[str, str] = {}
+    computed: dict[str, dict[str, dict[str, Any]]] = {}
     try:
-        with stage_progress(progress) as bar:
-            for name, baseline in built:
-                # signatures one at a time: a baseline that cannot start (a missing model) stops the
-                # stage only after the ones before it are computed and saved
-                sig = signatures[name] = baseline.signature()
-                todo = [pid for pid in order if (pid, sig) not in existing]
-                task = bar.add_task(name[:10], total=len(order), completed=len(order) - len(todo))
-                if todo:
-                    baseline.prepare()
-                for pid in todo:
-                    pictures = [store.open_image(h) for _, h in sorted(by_prompt[pid])]
-                    started = time.perf_counter()
-                    try:
-                        outcome: Outcome = baseline.evaluate(texts[pid], pictures)
-                    except PuncError:
-                        raise
-                    except Exception as exc:  # one prompt's failure must not end the stage
-                        store.record_failure(
-                            "baselines", f"{name}: {type(exc).__name__}: {exc}", prompt_id=pid
-                        )
-                        bar.advance(task)
-                        continue
-                    record = {
-                        "prompt_id": pid,
-                        "baseline": name,
-                        "signature": sig,
-                        "u": outcome.u,
-                        "components": outcome.components,
-                        **({"extra_scores": outcome.extra_scores} if outcome.extra_scores else {}),
-                        **({"info": outcome.info} if outcome.info else {}),
-                        "n_images": len(pictures),
-                        "cost": {
-                            "network_passes_per_prompt": outcome.passes,
-                            "seconds_per_prompt": round(time.perf_counter() - started, 6),
-                        },
-                    }
-                    store.append_baselines([record])
-                    existing[(pid, sig)] = record
-                    bar.advance(task)
+        for name, baseline in built:
+            # signatures one at a time: a baseline that cannot start (a missing model) stops the
+            # stage only after the ones before it are computed and saved
+            sig = signatures[name] = baseline.signature()
+            work = BaselineWork(name, baseline, sig, store, texts, by_prompt)
+            stage = Stage(
+                name=f"baseline {name}",
+                grid=order,
+                log=store.baselines_log,
+                load_done=lambda sig=sig: {
+                    pid: r for (pid, s), r in store.load_baselines().items() if s == sig
+                },
+            )
+            computed[name] = runner.run(stage, work.opened)
     finally:
         resources.close()
     summary: dict[str, dict[str, Any]] = {}
     for name, sig in signatures.items():
-        lines = [r for (pid, s), r in existing.items() if s == sig and pid in by_prompt]
+        lines = list(computed.get(name, {}).values())
         summary[name] = {"signature": sig, "cost": mean_cost(lines), "n_prompts": len(lines)}
     return summary
+
+
+class BaselineWork:
+    """The baselines stage for one baseline on the stage runner: a batch is one prompt's K images."""
+
+    batch_size = 1
+    batch_invariant = True  # each prompt is scored on its own (the contract tests check it)
+
+    def __init__(
+        self,
+        name: str,
+        baseline: Baseline,
+        signature: str,
+        store: Any,
+        texts: dict[str, str],
+        by_prompt: dict[str, list[tuple[int, str]]],
+    ) -> None:
+        self.name, self.baseline, self.signature = name, baseline, signature
+        self.store, self.texts, self.by_prompt = store, texts, by_prompt
+
+    def opened(self) -> BaselineWork:
+        """Load the baseline's models only when some prompt is left to score."""
+        self.baseline.prepare()
+        return self
+
+    def process(self, chunk: list[str], todo: set[str]) -> list[tuple[str, dict[str, Any]]]:
+        finished = []
+        for pid in chunk:
+            if pid not in todo:
+                continue
+            pictures = [self.store.open_image(h) for _, h in sorted(self.by_prompt[pid])]
+            started = time.perf_counter()
+            try:
+                outcome: Outcome = self.baseline.evaluate(self.texts[pid], pictures)
+            except PuncError:
+                raise
+            except Exception as exc:  # one prompt's failure must not end the stage
+                self.store.record_failure(
+                    "baselines", f"{self.name}: {type(exc).__name__}: {exc}", prompt_id=pid
+                )
+                continue
+            record = {
+                "prompt_id": pid,
+                "baseline": self.name,
+                "signature": self.signature,
+                "u": outcome.u,
+                "components": outcome.components,
+                **({"extra_scores": outcome.extra_scores} if outcome.extra_scores else {}),
+                **({"info": outcome.info} if outcome.info else {}),
+                "n_images": len(pictures),
+                "cost": {
+                    "network_passes_per_prompt": outcome.passes,
+                    "seconds_per_prompt": round(time.perf_counter() - started, 6),
+                },
+            }
+            finished.append((pid, record))
+        return finished
+
+    def commit(self, records: list[dict[str, Any]]) -> None:
+        self.store.append_baselines(records)
+
+    def close(self) -> None:
+        return None  # models live in the shared Resources, closed when every baseline is done
 
 
 def mean_cost(lines: Sequence[dict[str, Any]]) -> dict[str, float | None]:

@@ -32,27 +32,25 @@ def evaluate(
     The run directory (`out`, default runs/TASK/MODEL) keeps every image, caption and score, so calling
     again with the same arguments resumes instead of recomputing. Read it back with `load_run(out)`.
     """
-    from harness.config.judge import load_judge
-    from harness.config.task import load_task
     from harness.errors import PuncError
-    from harness.locate import resolve_judge_path, resolve_task_path
-    from harness.paths import inside, safe_name
     from harness.run.evaluate import EvalOptions, Evaluation
+    from harness.run.options import resolve_inputs
 
-    loaded = load_task(resolve_task_path(str(task))).with_overrides(images_per_prompt=images_per_prompt)
-    generator_spec = generator or (loaded.config.generator and loaded.resolve_path(loaded.config.generator))
-    if not generator_spec:
-        raise PuncError(f"{loaded.source}: the task names no generator; pass generator=")
-    judge_value = judge or (loaded.config.judge and loaded.resolve_path(loaded.config.judge))
-    if not judge_value:
-        raise PuncError(f"{loaded.source}: the task names no judge; pass judge=")
-    label = safe_name(model_name or Path(str(generator_spec).rstrip("/")).name.split(":")[-1])
-    out_dir = Path(out) if out is not None else inside(Path("runs"), Path(loaded.config.name) / label)
+    inputs = resolve_inputs(
+        str(task),
+        generator,
+        None if judge is None else str(judge),
+        None if out is None else Path(out),
+        model_name,
+        images_per_prompt,
+        generator_hint="generator=",
+        judge_hint="judge=",
+    )
     options = EvalOptions(
-        task=loaded,
-        generator=str(generator_spec),
-        judge=load_judge(resolve_judge_path(str(judge_value))),
-        out_dir=out_dir,
+        task=inputs.task,
+        generator=inputs.generator,
+        judge=inputs.judge,
+        out_dir=inputs.out_dir,
         limit=limit,
         device=device,
         dtype=dtype,

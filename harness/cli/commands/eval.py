@@ -85,31 +85,34 @@ def eval_command(
     2: bad input or usage; 130: interrupted (finished work is kept; run the same command to resume).
     """
     from harness.cli.summary import print_summary
-    from harness.config.judge import load_judge
-    from harness.config.task import load_task
-    from harness.errors import Interrupted, PuncError
-    from harness.locate import resolve_judge_path, resolve_task_path
-    from harness.paths import inside, safe_name
+    from harness.errors import Interrupted
     from harness.run.cost import Prices
     from harness.run.evaluate import EvalOptions, evaluate
     from harness.run.launch import run_processes
+    from harness.run.options import resolve_inputs
     from harness.run.overlap import overlap_wanted
     from harness.run.progress import console
     from harness.run.sharding import launched_world_size
     from harness.threads import apply_threads, resolve_threads
 
-    loaded = load_task(resolve_task_path(task)).with_overrides(images_per_prompt=images_per_prompt)
-    generator_spec = generator or (loaded.config.generator and loaded.resolve_path(loaded.config.generator))
-    if not generator_spec:
-        raise PuncError(f"{loaded.source}: the task names no generator; pass --generator")
-    judge_value = judge or (loaded.config.judge and loaded.resolve_path(loaded.config.judge))
-    if not judge_value:
-        raise PuncError(f"{loaded.source}: the task names no judge; pass --judge")
-    judge_path = resolve_judge_path(judge_value)
-    judge_config = load_judge(judge_path)
+    inputs = resolve_inputs(
+        task,
+        generator,
+        judge,
+        out,
+        name,
+        images_per_prompt,
+        generator_hint="--generator",
+        judge_hint="--judge",
+    )
+    loaded, generator_spec, judge_path, judge_config = (
+        inputs.task,
+        inputs.generator,
+        inputs.judge_path,
+        inputs.judge,
+    )
     overlap_wanted(overlap, judge_config)  # --overlap with a local judge is a usage error, before any work
-    model_label = safe_name(name or Path(generator_spec.rstrip("/")).name.split(":")[-1])
-    out_dir = out or inside(Path("runs"), Path(loaded.config.name) / model_label)
+    out_dir = inputs.out_dir
     thread_count, thread_source = resolve_threads(threads)
     if num_processes > 1 and launched_world_size() == 1:
         given = {
